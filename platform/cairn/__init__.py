@@ -1,0 +1,70 @@
+"""Cairn: an open stream, a governed knowledge base and one search. ``create_app`` builds it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+from cairn.config import PROJECT_ROOT, load_policy, load_settings, secret_key
+
+
+def create_app(test_config: dict[str, Any] | None = None) -> Flask:
+    settings = load_settings(test_config)
+    app = Flask(
+        "cairn",
+        template_folder=str(PROJECT_ROOT / "templates"),
+        static_folder=str(PROJECT_ROOT / "static"),
+        instance_path=settings["instance"],
+    )
+    app.config.update(
+        CAIRN=settings,
+        SECRET_KEY=settings.get("secret_key") or secret_key(Path(settings["instance"])),
+        DATABASE_URL=settings["database_url"],
+        INDEX_DIR=settings["index_dir"],
+        MAX_CONTENT_LENGTH=int(settings["max_content_length"]),
+        MAX_BODY_CHARS=int(settings["max_body_chars"]),
+        POLICY=load_policy(settings.get("policy")),
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=bool(settings["session_cookie_secure"]),
+        REMEMBER_COOKIE_HTTPONLY=True,
+        WTF_CSRF_TIME_LIMIT=None,
+        RATELIMIT_STORAGE_URI=settings["redis_url"] or "memory://",
+        RATELIMIT_ENABLED=bool(settings.get("rate_limits", True)),
+        RATELIMIT_HEADERS_ENABLED=True,
+    )
+    _init_extensions(app)
+    _register_blueprints(app)
+    return app
+
+
+def _init_extensions(app: Flask) -> None:
+    from cairn import outbox, search
+    from cairn.auth.views import init_login
+    from cairn.extensions import csrf, db, limiter
+    from workers.wiring import celery_init_app
+
+    db.init_app(app)
+    db.after_commit(outbox.flush_after_commit)
+    db.after_rollback(outbox.discard_after_rollback)
+    init_login(app)
+    csrf.init_app(app)
+    limiter.init_app(app)
+    search.init_app(app)
+    celery_init_app(app)
+
+
+def _register_blueprints(app: Flask) -> None:
+    from cairn import web
+    from cairn.auth import api as auth_api, views as auth_views
+    from cairn.curation import api as curation_api, views as curation_views
+    from cairn.kb import api as kb_api, views as kb_views
+    from cairn.search import api as search_api, views as search_views
+    from cairn.stream import api as stream_api, views as stream_views
+
+    web.init_app(app)
+    for module in (auth_views, stream_views, kb_views, curation_views, search_views,
+                   auth_api, stream_api, kb_api, curation_api, search_api):
+        app.register_blueprint(module.bp)

@@ -1,0 +1,232 @@
+"""THE permission layer: every read and write path asks here, and nowhere else.
+
+Three kinds of answer:
+- ``can_*(user, obj)`` for one object (also used by templates to show or hide buttons);
+- ``access_*(user, id)`` fetch-and-authorise: missing and forbidden both raise ``NotFound``;
+- ``*_clause(user)`` SQL filters for lists, and ``search_tokens``/``*_acl`` for the index,
+  which encode the same rules as the ``can_*`` functions.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import and_, exists, false, or_, select, true
+from sqlalchemy.sql import ColumnElement
+
+from cairn.auth.models import User, group_members
+from cairn.errors import Forbidden, NotFound, RuleViolation
+from cairn.extensions import db
+from cairn.kb.models import Article, Space, article_groups, space_groups
+from cairn.stream.models import Channel, Post, channel_members
+
+READABLE_STATUSES = ("published", "archived")
+
+# Article lifecycle (after KCS): (from, to) -> who may make the move.
+#   "contributor": the article's author or owner, or a curator;  "curator": curators only.
+TRANSITIONS: dict[tuple[str, str], str] = {
+    ("draft", "in_review"): "contributor",
+    ("in_review", "draft"): "contributor",
+    ("in_review", "published"): "curator",
+    ("published", "draft"): "curator",
+    ("published", "archived"): "curator",
+    ("archived", "draft"): "curator",
+}
+
+
+# --- stream ----------------------------------------------------------------------------------
+
+def can_read_channel(user: User, channel: Channel) -> bool:
+    return not channel.private or user.id in channel.member_ids
+
+
+def can_post_in(user: User, channel: Channel) -> bool:
+    return user.is_active and can_read_channel(user, channel)
+
+
+def can_manage_channel(user: User, channel: Channel) -> bool:
+    return can_read_channel(user, channel) and (user.is_admin or channel.created_by_id == user.id)
+
+
+def can_read_post(user: User, post: Post) -> bool:
+    return post.deleted_at is None and can_read_channel(user, post.channel)
+
+
+def can_edit_post(user: User, post: Post) -> bool:
+    return can_read_post(user, post) and post.author_id == user.id
+
+
+def can_delete_post(user: User, post: Post) -> bool:
+    return can_read_post(user, post) and (post.author_id == user.id or user.is_curator)
+
+
+def can_promote(user: User, post: Post) -> bool:
+    return user.is_curator and can_read_post(user, post)
+
+
+def visible_channels_clause(user: User) -> ColumnElement[bool]:
+    member = exists().where(
+        channel_members.c.channel_id == Channel.id, channel_members.c.user_id == user.id
+    )
+    return or_(Channel.private.is_(False), member)
+
+
+def visible_posts_clause(user: User) -> ColumnElement[bool]:
+    readable = select(Channel.id).where(visible_channels_clause(user))
+    return and_(Post.deleted_at.is_(None), Post.channel_id.in_(readable))
+
+
+def access_channel(user: User, channel_id: int) -> Channel:
+    channel = db.session.get(Channel, channel_id)
+    if channel is None or not can_read_channel(user, channel):
+        raise NotFound("Channel not found.")
+    return channel
+
+
+def access_post(user: User, post_id: int) -> Post:
+    post = db.session.get(Post, post_id)
+    if post is None or not can_read_post(user, post):
+        raise NotFound("Post not found.")
+    return post
+
+
+# --- knowledge base ---------------------------------------------------------------------------
+
+def can_read_space(user: User, space: Space) -> bool:
+    return user.is_admin or not space.groups or bool(user.group_ids & space.group_ids)
+
+
+def can_manage_spaces(user: User) -> bool:
+    return user.is_curator
+
+
+def effective_groups(article: Article) -> set[int]:
+    """Groups allowed to read an article: its own (a subset of its space's), else its space's."""
+    return article.group_ids or article.space.group_ids
+
+
+def can_read_article(user: User, article: Article) -> bool:
+    if user.is_admin or user.id in (article.author_id, article.owner_id):
+        return True
+    groups = effective_groups(article)
+    if groups and not (user.group_ids & groups):
+        return False
+    return article.status in READABLE_STATUSES or user.is_curator
+
+
+def can_edit_article(user: User, article: Article) -> bool:
+    return can_read_article(user, article) and (
+        user.is_curator or user.id in (article.author_id, article.owner_id)
+    )
+
+
+def can_create_article(user: User, space: Space) -> bool:
+    return can_read_space(user, space)
+
+
+def check_transition(user: User, article: Article, to: str, *, second_approver: bool,
+                     last_revision_author_id: int | None) -> None:
+    """Raise unless ``user`` may move ``article`` to status ``to`` under the policy."""
+    who = TRANSITIONS.get((article.status, to))
+    if who is None:
+        raise RuleViolation(
+            f"An article cannot go from {article.status} to {to}.",
+            {"to": [f"allowed from {article.status}: {', '.join(allowed_targets(article.status)) or 'none'}"]},
+        )
+    if who == "curator" and not user.is_curator:
+        raise Forbidden("Only a curator can make this change.")
+    if who == "contributor" and not can_edit_article(user, article):
+        raise Forbidden("Only the author, the owner or a curator can make this change.")
+    if to == "published" and second_approver and last_revision_author_id == user.id:
+        raise RuleViolation("The policy requires a second curator: you wrote the latest revision.")
+
+
+def allowed_targets(status: str) -> list[str]:
+    return [to for (frm, to) in TRANSITIONS if frm == status]
+
+
+def visible_spaces_clause(user: User) -> ColumnElement[bool]:
+    if user.is_admin:
+        return true()
+    no_groups = ~exists().where(space_groups.c.space_id == Space.id)
+    mine = exists().where(
+        space_groups.c.space_id == Space.id,
+        space_groups.c.group_id.in_(select(group_members.c.group_id).where(group_members.c.user_id == user.id)),
+    )
+    return or_(no_groups, mine)
+
+
+def visible_articles_clause(user: User) -> ColumnElement[bool]:
+    if user.is_admin:
+        return true()
+    my_groups = select(group_members.c.group_id).where(group_members.c.user_id == user.id)
+    has_own = exists().where(article_groups.c.article_id == Article.id)
+    own_ok = exists().where(article_groups.c.article_id == Article.id, article_groups.c.group_id.in_(my_groups))
+    space_open = ~exists().where(space_groups.c.space_id == Article.space_id)
+    space_ok = exists().where(space_groups.c.space_id == Article.space_id, space_groups.c.group_id.in_(my_groups))
+    groups_ok = or_(and_(has_own, own_ok), and_(~has_own, or_(space_open, space_ok)))
+    status_ok = Article.status.in_(READABLE_STATUSES) if not user.is_curator else true()
+    mine = or_(Article.author_id == user.id, Article.owner_id == user.id)
+    return or_(mine, and_(groups_ok, status_ok))
+
+
+def access_space(user: User, space_id: int) -> Space:
+    space = db.session.get(Space, space_id)
+    if space is None or not can_read_space(user, space):
+        raise NotFound("Space not found.")
+    return space
+
+
+def access_article(user: User, article_id: int) -> Article:
+    article = db.session.get(Article, article_id)
+    if article is None or not can_read_article(user, article):
+        raise NotFound("Article not found.")
+    return article
+
+
+# --- administration ---------------------------------------------------------------------------
+
+def require_admin(user: User) -> None:
+    if not user.is_admin:
+        raise NotFound()
+
+
+def require_curator(user: User) -> None:
+    if not user.is_curator:
+        raise Forbidden("Only curators can do this.")
+
+
+# --- search ACL tokens (the index side of the same rules) -------------------------------------
+
+def search_tokens(user: User) -> list[str]:
+    """Tokens a searcher holds; a document is visible when it shares at least one."""
+    tokens = ["public", f"user:{user.id}"]
+    tokens += [f"group:{g}" for g in sorted(user.group_ids)]
+    if user.is_curator:
+        tokens.append("curator")
+        tokens += [f"curator-group:{g}" for g in sorted(user.group_ids)]
+    if user.is_admin:
+        tokens.append("admin")
+    private = db.session.scalars(
+        select(Channel.id)
+        .join(channel_members, channel_members.c.channel_id == Channel.id)
+        .where(channel_members.c.user_id == user.id, Channel.private.is_(True))
+    ).all()
+    tokens += [f"channel:{c}" for c in private]
+    return tokens
+
+
+def post_acl(post: Post) -> list[str]:
+    return [f"channel:{post.channel_id}"] if post.channel.private else ["public"]
+
+
+def article_acl(article: Article) -> list[str]:
+    groups = sorted(effective_groups(article))
+    tokens = ["admin", f"user:{article.author_id}", f"user:{article.owner_id}"]
+    if article.status in READABLE_STATUSES:
+        tokens += [f"group:{g}" for g in groups] if groups else ["public"]
+    else:
+        tokens += [f"curator-group:{g}" for g in groups] if groups else ["curator"]
+    return tokens
+
+
+def no_rows() -> ColumnElement[bool]:
+    return false()

@@ -1,0 +1,37 @@
+"""/api/v1 promotions."""
+
+from __future__ import annotations
+
+from flask import jsonify
+
+from cairn.api import actor, api_blueprint, load, load_args, page
+from cairn.curation import actions
+from cairn.curation.schemas import PromotionArgs, PromotionCreate, PromotionReject, promotion_out
+
+bp = api_blueprint("api_curation")
+
+
+@bp.post("/promotions")
+def create_promotion():
+    data = load(PromotionCreate())
+    promotion = actions.request_promotion(actor(), data["post_ids"], data["mode"], data["article_id"],
+                                          data["space_id"])
+    return jsonify(promotion_out(promotion)), 202
+
+
+@bp.get("/promotions")
+def list_promotions():
+    args = load_args(PromotionArgs())
+    items, nxt = actions.list_promotions(actor(), args["status"], args["cursor"], args["limit"])
+    return jsonify(page([promotion_out(p) for p in items], nxt))
+
+
+@bp.get("/promotions/<int:promotion_id>")
+def get_promotion(promotion_id: int):
+    return jsonify(promotion_out(actions.access_promotion(actor(), promotion_id)))
+
+
+@bp.post("/promotions/<int:promotion_id>/rejection")
+def reject_promotion(promotion_id: int):
+    data = load(PromotionReject())
+    return jsonify(promotion_out(actions.reject_promotion(actor(), promotion_id, data["reason"])))

@@ -1,0 +1,259 @@
+"""Knowledge-base actions: spaces, articles, revisions, lifecycle and verification."""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Callable
+
+from flask import current_app
+from sqlalchemy import func, select
+
+from cairn import audit, outbox
+from cairn.auth import permissions as perm
+from cairn.auth.models import Group, User
+from cairn.errors import Conflict, Forbidden, Invalid, NotFound
+from cairn.extensions import db
+from cairn.kb.models import Article, ArticleRevision, ArticleSource, Space
+from cairn.models_base import utcnow
+from cairn.pagination import decode_cursor, encode_cursor
+from cairn.stream.actions import notify
+from cairn.stream.models import Post
+from cairn.text import render_markdown, slugify
+
+
+# --- spaces -----------------------------------------------------------------------------------
+
+def _groups(s, group_ids: list[int] | None) -> list[Group]:
+    ids = set(group_ids or [])
+    groups = list(s.scalars(select(Group).where(Group.id.in_(ids)))) if ids else []
+    if len(groups) != len(ids):
+        raise Invalid("Unknown group.", {"groups": ["unknown group id"]})
+    return groups
+
+
+def create_space(actor: User, name: str, description: str = "", group_ids: list[int] | None = None) -> Space:
+    if not perm.can_manage_spaces(actor):
+        raise Forbidden("Only curators can create spaces.")
+    name = name.strip()
+    if not name:
+        raise Invalid("A space needs a name.", {"name": ["must not be empty"]})
+    with db.transaction() as s:
+        if s.scalar(select(Space.id).where(func.lower(Space.name) == name.lower())):
+            raise Conflict("A space with this name exists.", {"name": ["already taken"]})
+        space = Space(name=name, description=description, owner_id=actor.id, groups=_groups(s, group_ids))
+        s.add(space)
+        s.flush()
+        audit.record(s, actor.id, "space.create", f"space:{space.id}", groups=sorted(group_ids or []))
+    return space
+
+
+def update_space(actor: User, space_id: int, *, description: str | None = None,
+                 group_ids: list[int] | None = None) -> Space:
+    with db.transaction() as s:
+        space = perm.access_space(actor, space_id)
+        if not perm.can_manage_spaces(actor):
+            raise Forbidden("Only curators can change spaces.")
+        if description is not None:
+            space.description = description
+        if group_ids is not None:
+            space.groups = _groups(s, group_ids)
+            audit.record(s, actor.id, "space.groups", f"space:{space.id}", groups=sorted(group_ids))
+            # every article's ACL depends on its space's groups: reindex them
+            for article_id in s.scalars(select(Article.id).where(Article.space_id == space.id)):
+                outbox.emit(s, "index", doc="article", id=article_id)
+    return space
+
+
+def list_spaces(actor: User) -> list[Space]:
+    return list(db.session.scalars(select(Space).where(perm.visible_spaces_clause(actor)).order_by(Space.name)))
+
+
+# --- articles ---------------------------------------------------------------------------------
+
+def check_article_fields(title: str | None, body: str | None) -> None:
+    errors: dict[str, list[str]] = {}
+    if title is not None and not title.strip():
+        errors["title"] = ["must not be empty"]
+    if title is not None and len(title) > 200:
+        errors["title"] = ["at most 200 characters"]
+    if body is not None and len(body) > current_app.config["MAX_BODY_CHARS"]:
+        errors["body"] = [f"at most {current_app.config['MAX_BODY_CHARS']} characters"]
+    if errors:
+        raise Invalid("The article is not valid.", errors)
+
+
+def _restriction(s, space: Space, group_ids: list[int] | None) -> list[Group]:
+    groups = _groups(s, group_ids)
+    if space.groups and not {g.id for g in groups} <= space.group_ids:
+        raise Invalid("An article can only narrow its space's groups.",
+                      {"groups": ["must be a subset of the space's groups"]})
+    return groups
+
+
+def _unique_slug(s, space_id: int, title: str) -> str:
+    base = slugify(title)
+    slug, n = base, 2
+    while s.scalar(select(Article.id).where(Article.space_id == space_id, Article.slug == slug)):
+        slug, n = f"{base}-{n}", n + 1
+    return slug
+
+
+def draft_article(s, actor: User, space: Space, title: str, body: str, tags: list[str] | None = None,
+                  group_ids: list[int] | None = None, status: str = "draft",
+                  note: str = "Created") -> Article:
+    """Add a new article and its revision 1 to the caller's transaction."""
+    article = Article(space_id=space.id, slug=_unique_slug(s, space.id, title), title=title.strip(),
+                      body=body, html=render_markdown(body), tags=" ".join(tags or []), status=status,
+                      author_id=actor.id, owner_id=actor.id, groups=_restriction(s, space, group_ids))
+    article.space = space
+    s.add(article)
+    s.flush()
+    s.add(ArticleRevision(article_id=article.id, number=1, title=article.title, body=body,
+                          tags=article.tags, author_id=actor.id, note=note))
+    audit.record(s, actor.id, "article.create", f"article:{article.id}", status=status)
+    outbox.emit(s, "index", doc="article", id=article.id)
+    return article
+
+
+def create_article(actor: User, space_id: int, title: str, body: str, tags: list[str] | None = None,
+                   group_ids: list[int] | None = None) -> Article:
+    check_article_fields(title, body)
+    with db.transaction() as s:
+        space = perm.access_space(actor, space_id)
+        if not perm.can_create_article(actor, space):
+            raise Forbidden("You cannot write in this space.")
+        return draft_article(s, actor, space, title, body, tags, group_ids)
+
+
+def edit_article(actor: User, article_id: int, base_revision: int, *, title: str | None = None,
+                 body: str | None = None, tags: list[str] | None = None,
+                 group_ids: list[int] | None = None, note: str = "") -> Article:
+    """Save a new numbered revision; ``base_revision`` must be the latest, else 409."""
+    check_article_fields(title, body)
+    with db.transaction() as s:
+        article = perm.access_article(actor, article_id)
+        if not perm.can_edit_article(actor, article):
+            raise Forbidden("You cannot edit this article.")
+        if base_revision != article.revision:
+            raise Conflict(
+                f"The article changed since you opened it (now revision {article.revision}).",
+                {"revision": [f"latest is {article.revision}"]},
+            )
+        if title is not None:
+            article.title = title.strip()
+        if body is not None:
+            article.body, article.html = body, render_markdown(body)
+        if tags is not None:
+            article.tags = " ".join(sorted(set(tags)))
+        if group_ids is not None:
+            article.groups = _restriction(s, article.space, group_ids)
+            audit.record(s, actor.id, "article.groups", f"article:{article.id}", groups=sorted(group_ids))
+        article.revision += 1
+        article.updated_at = utcnow()
+        s.add(ArticleRevision(article_id=article.id, number=article.revision, title=article.title,
+                              body=article.body, tags=article.tags, author_id=actor.id, note=note))
+        outbox.emit(s, "index", doc="article", id=article.id)
+    return article
+
+
+def transition_article(actor: User, article_id: int, to: str, note: str = "") -> Article:
+    with db.transaction() as s:
+        article = perm.access_article(actor, article_id)
+        last_author = s.scalar(select(ArticleRevision.author_id).where(
+            ArticleRevision.article_id == article.id, ArticleRevision.number == article.revision))
+        perm.check_transition(actor, article, to, second_approver=_policy_second_approver(),
+                              last_revision_author_id=last_author)
+        old = article.status
+        article.status = to
+        article.updated_at = utcnow()
+        if to == "published":
+            article.published_at = article.verified_at = utcnow()
+        audit.record(s, actor.id, f"article.{to}", f"article:{article.id}", old=old, note=note)
+        _finish_promotions(s, actor, article, to)
+        outbox.emit(s, "index", doc="article", id=article.id)
+    return article
+
+
+# Called inside the transition's transaction as listener(session, actor, article, new_status).
+# Curation registers one (kb must not import curation: curation builds on kb).
+transition_listeners: list[Callable[..., None]] = []
+
+
+def _finish_promotions(s, actor: User, article: Article, to: str) -> None:
+    for listener in transition_listeners:
+        listener(s, actor, article, to)
+
+
+def verify_article(actor: User, article_id: int) -> Article:
+    with db.transaction() as s:
+        article = perm.access_article(actor, article_id)
+        if article.status != "published":
+            raise Invalid("Only published articles can be verified.", {"status": ["not published"]})
+        if not (actor.is_curator or actor.id == article.owner_id):
+            raise Forbidden("Only the owner or a curator can verify.")
+        article.verified_at = utcnow()
+        audit.record(s, actor.id, "article.verify", f"article:{article.id}")
+        outbox.emit(s, "index", doc="article", id=article.id)
+    return article
+
+
+def _policy_second_approver() -> bool:
+    return bool(current_app.config["POLICY"].get("publication", {}).get("require_second_approver"))
+
+
+def verification_state(article: Article) -> str:
+    """verified | needs_verification | unverified (drafts, or never verified)."""
+    if article.status != "published" or article.verified_at is None:
+        return "unverified"
+    days = article.verify_interval_days or current_app.config["POLICY"]["verification"]["interval_days"]
+    age = utcnow() - article.verified_at
+    return "verified" if age.days < days else "needs_verification"
+
+
+def list_articles(actor: User, space_id: int | None = None, status: str | None = None,
+                  cursor: str | None = None, limit: int = 50) -> tuple[list[Article], str | None]:
+    q = select(Article).where(perm.visible_articles_clause(actor)).order_by(Article.id.desc()).limit(limit + 1)
+    if space_id is not None:
+        perm.access_space(actor, space_id)
+        q = q.where(Article.space_id == space_id)
+    if status:
+        q = q.where(Article.status == status)
+    after = decode_cursor(cursor)
+    if after:
+        q = q.where(Article.id < after[0])
+    items = list(db.session.scalars(q))
+    nxt = encode_cursor(items[limit - 1].id) if len(items) > limit else None
+    return items[:limit], nxt
+
+
+def revisions(actor: User, article_id: int) -> list[ArticleRevision]:
+    article = perm.access_article(actor, article_id)
+    return list(db.session.scalars(
+        select(ArticleRevision).where(ArticleRevision.article_id == article.id).order_by(ArticleRevision.number)))
+
+
+def revision(actor: User, article_id: int, number: int) -> ArticleRevision:
+    article = perm.access_article(actor, article_id)
+    rev = db.session.scalar(select(ArticleRevision).where(
+        ArticleRevision.article_id == article.id, ArticleRevision.number == number))
+    if rev is None:
+        raise NotFound("Revision not found.")
+    return rev
+
+
+def diff(actor: User, article_id: int, a: int, b: int) -> str:
+    old, new = revision(actor, article_id, a), revision(actor, article_id, b)
+    return "".join(difflib.unified_diff(
+        old.body.splitlines(keepends=True), new.body.splitlines(keepends=True),
+        fromfile=f"revision {a}", tofile=f"revision {b}"))
+
+
+def sources(article: Article) -> list[ArticleSource]:
+    return list(article.sources)
+
+
+def notify_source_authors(s, article: Article, text: str, exclude: int | None = None) -> None:
+    post_ids = [src.post_id for src in article.sources]
+    authors = set(s.scalars(select(Post.author_id).where(Post.id.in_(post_ids)))) if post_ids else set()
+    for uid in authors - {exclude}:
+        notify(s, uid, "promotion", text, article_id=article.id)

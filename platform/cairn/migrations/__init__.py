@@ -1,0 +1,1 @@
+"""Alembic migrations; ``cairn init`` upgrades the database to head."""

@@ -1,0 +1,133 @@
+"""Transactional outbox: side effects are recorded in the same transaction as the change.
+
+An action calls ``emit(session, kind, ...)``; the event row commits (or rolls back) with the
+change itself. After the commit, ``Database.transaction`` hands the new events to ``dispatch``,
+which enqueues the Celery task registered for their kind. If the broker is down the event simply
+stays unprocessed and ``redispatch_stale`` (a periodic task) sends it again later. Handlers are
+idempotent, so a duplicate delivery is harmless.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import JSON, Integer, String, func, select, update
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from cairn.extensions import Base, db
+from cairn.models_base import UTCDateTime, utcnow
+
+log = logging.getLogger(__name__)
+
+PENDING_KEY = "cairn.outbox.pending"
+
+
+class OutboxEvent(Base):
+    __tablename__ = "outbox_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    dispatched_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    processed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+
+
+@dataclass(frozen=True)
+class Handler:
+    send: Callable[[int], Any]  # enqueues the task for one event id
+
+
+_handlers: dict[str, Handler] = {}
+
+
+def register(kind: str, send: Callable[[int], Any]) -> None:
+    """Called by workers.tasks: events of ``kind`` are delivered by calling ``send(event_id)``."""
+    _handlers[kind] = Handler(send)
+
+
+def emit(session: Session, kind: str, **payload: Any) -> OutboxEvent:
+    event = OutboxEvent(kind=kind, payload=payload)
+    session.add(event)
+    session.info.setdefault(PENDING_KEY, []).append(event)
+    return event
+
+
+def flush_after_commit(session: Session) -> None:
+    """Registered with the Database in create_app: dispatch what the transaction emitted."""
+    events = session.info.pop(PENDING_KEY, [])
+    dispatch([e.id for e in events if e.id is not None])
+
+
+def discard_after_rollback(session: Session) -> None:
+    session.info.pop(PENDING_KEY, None)
+
+
+def dispatch(event_ids: list[int]) -> int:
+    """Enqueue each event's task; an unreachable broker leaves the event for redispatch."""
+    if not event_ids:
+        return 0
+    sent = 0
+    session = db.session()
+    events = session.scalars(select(OutboxEvent).where(OutboxEvent.id.in_(event_ids))).all()
+    for event in events:
+        handler = _handlers.get(event.kind)
+        if handler is None:
+            log.error("no outbox handler for %r (event %s)", event.kind, event.id)
+            continue
+        try:
+            handler.send(event.id)
+        except Exception as exc:  # broker down: the periodic redispatch will retry
+            log.warning("outbox event %s not dispatched: %s", event.id, exc)
+            continue
+        sent += 1
+        session.execute(
+            update(OutboxEvent)
+            .where(OutboxEvent.id == event.id)
+            .values(dispatched_at=utcnow(), attempts=OutboxEvent.attempts + 1)
+        )
+    session.commit()
+    return sent
+
+
+def redispatch_stale(older_than_seconds: int) -> int:
+    """Send again every unprocessed event not dispatched in the last ``older_than_seconds``."""
+    cutoff = utcnow() - timedelta(seconds=older_than_seconds)
+    ids = db.session.scalars(
+        select(OutboxEvent.id)
+        .where(OutboxEvent.processed_at.is_(None))
+        .where((OutboxEvent.dispatched_at.is_(None)) | (OutboxEvent.dispatched_at < cutoff))
+        .order_by(OutboxEvent.id)
+        .limit(5000)
+    ).all()
+    db.session.commit()
+    return dispatch(list(ids))
+
+
+@contextmanager
+def handling(event_id: int) -> Iterator[dict[str, Any] | None]:
+    """Yield an unprocessed event's payload (None when done already); mark it done on success."""
+    event = db.session.get(OutboxEvent, event_id)
+    if event is None or event.processed_at is not None:
+        db.session.rollback()
+        yield None
+        return
+    payload = dict(event.payload)
+    db.session.rollback()
+    yield payload
+    db.session.execute(
+        update(OutboxEvent).where(OutboxEvent.id == event_id).values(processed_at=utcnow())
+    )
+    db.session.commit()
+
+
+def pending_count() -> int:
+    return db.session.scalar(
+        select(func.count()).select_from(OutboxEvent).where(OutboxEvent.processed_at.is_(None))
+    ) or 0

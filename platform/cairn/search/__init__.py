@@ -1,0 +1,119 @@
+"""The search interface: index, delete, query with an ACL filter, suggest, more-like-this.
+
+Callers use only these functions, so the Whoosh backend (cairn.search.engine) can be replaced
+by a server-side engine without touching them. Every read takes the searcher's ACL tokens from
+cairn.auth.permissions before the query runs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from flask import current_app
+
+from cairn.auth import permissions as perm
+from cairn.auth.models import User
+from cairn.extensions import db
+from cairn.pagination import decode_cursor, encode_cursor
+from cairn.search import documents
+from cairn.search.engine import Index
+from cairn.search.models import SearchLog
+from cairn.search.query import parse
+
+
+def _index() -> Index:
+    return current_app.extensions["cairn.search"]
+
+
+def init_app(app) -> None:
+    app.extensions["cairn.search"] = Index(app.config["INDEX_DIR"])
+
+
+def sync_document(kind: str, obj_id: int) -> None:
+    """Make the index agree with the database for one row (idempotent)."""
+    doc = documents.load_document(kind, obj_id)
+    key = documents.doc_key(kind, obj_id)
+    _index().upsert([doc] if doc else [], deletes=[] if doc else [key])
+
+
+def reindex(progress=None) -> int:
+    """Rebuild the whole index from the database; returns the number of documents."""
+    return _index().rebuild(documents.all_documents(), progress=progress)
+
+
+def total_rows() -> int:
+    return documents.count_rows()
+
+
+def doc_count() -> int:
+    return _index().doc_count()
+
+
+@dataclass
+class SearchPage:
+    total: int
+    items: list[dict[str, Any]]
+    next: str | None
+    facets: dict[str, dict[str, int]] = field(default_factory=dict)
+    suggestion: str | None = None
+
+
+def query(user: User, q: str, kind: str | None = None, limit: int = 20, cursor: str | None = None) -> SearchPage:
+    parsed = parse(q)
+    offset = (decode_cursor(cursor) or [0])[0]
+    kinds = [kind] if kind else None
+    hits, _ = _index().search(parsed, perm.search_tokens(user), kinds=kinds)
+    hits = _collapse_threads(hits)
+    facets = {"kind": _count(hits, "kind")}
+    page = hits[offset: offset + limit]
+    items = [_item(h) for h in page]
+    nxt = encode_cursor(offset + limit) if len(hits) > offset + limit else None
+    if offset == 0 and q.strip():
+        with db.transaction() as s:
+            s.add(SearchLog(user_id=user.id, query=q.strip()[:500], hits=len(hits)))
+    return SearchPage(total=len(hits), items=items, next=nxt, facets=facets)
+
+
+def similar_articles(user: User, text: str, limit: int = 5) -> list[dict[str, Any]]:
+    """Articles the user can see that look like ``text`` (duplicate detection)."""
+    terms = _index().key_terms(text)
+    if not terms:
+        return []
+    parsed = parse(" OR ".join(terms))
+    hits, _ = _index().search(parsed, perm.search_tokens(user), kinds=["article"], limit=limit)
+    return [{"id": h["obj_id"], "title": h["title"], "score": round(h["score"], 3)} for h in hits[:limit]]
+
+
+def _collapse_threads(hits: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    seen, out = set(), []
+    for h in hits:
+        if h["thread"] in seen:
+            continue
+        seen.add(h["thread"])
+        out.append(h)
+    return out
+
+
+def _count(hits, fieldname: str) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for h in hits:
+        counts[h[fieldname]] = counts.get(h[fieldname], 0) + 1
+    return counts
+
+
+def _item(h: dict[str, Any]) -> dict[str, Any]:
+    url = f"/posts/{h['obj_id']}" if h["kind"] == "post" else f"/articles/{h['obj_id']}"
+    return {
+        "kind": h["kind"],
+        "id": h["obj_id"],
+        "title": h["title"] or h["body"][:80],
+        "snippet": h["snippet"],
+        "url": url,
+        "score": round(h["score"], 4),
+        "author": h["author"],
+        "container": h.get("container"),
+        "status": h["status"],
+        "verified": bool(h.get("verified")),
+        "created": h["created"].isoformat() + "Z" if h.get("created") else None,
+    }

@@ -1,0 +1,99 @@
+"""Turning database rows into search documents (the only place that knows both sides)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select
+
+from cairn.auth import permissions as perm
+from cairn.auth.actions import handle_for
+from cairn.extensions import db
+from cairn.kb.actions import verification_state
+from cairn.kb.models import Article
+from cairn.stream.models import Post
+from cairn.text import hashtags
+
+
+def doc_key(kind: str, obj_id: int) -> str:
+    return f"{kind}:{obj_id}"
+
+
+def post_document(post: Post) -> dict[str, Any] | None:
+    if post.deleted_at is not None:
+        return None
+    return {
+        "id": doc_key("post", post.id),
+        "kind": "post",
+        "obj_id": post.id,
+        "title": "",
+        "body": post.body,
+        "author": handle_for(post.author),
+        "author_name": post.author.display_name,
+        "channel": post.channel.name,
+        "container": f"#{post.channel.name}",
+        "thread": str(post.parent_id or post.id),
+        "tags": " ".join(hashtags(post.body)),
+        "created": _naive(post.created_at),
+        "status": "posted",
+        "verified": False,
+        "reactions": len(post.reactions),
+        "acl": " ".join(perm.post_acl(post)),
+    }
+
+
+def article_document(article: Article) -> dict[str, Any]:
+    return {
+        "id": doc_key("article", article.id),
+        "kind": "article",
+        "obj_id": article.id,
+        "title": article.title,
+        "body": article.body,
+        "author": handle_for(article.owner),
+        "author_name": article.owner.display_name,
+        "space": article.space.name.lower(),
+        "container": article.space.name,
+        "thread": doc_key("article", article.id),
+        "tags": " ".join(t.lower() for t in article.tag_list),
+        "created": _naive(article.updated_at),
+        "status": article.status,
+        "verified": verification_state(article) == "verified",
+        "reactions": 0,
+        "acl": " ".join(perm.article_acl(article)),
+    }
+
+
+def load_document(kind: str, obj_id: int) -> dict[str, Any] | None:
+    """The current document for a row, or None when it must not be in the index."""
+    if kind == "post":
+        post = db.session.get(Post, obj_id)
+        return post_document(post) if post else None
+    if kind == "article":
+        article = db.session.get(Article, obj_id)
+        return article_document(article) if article else None
+    raise ValueError(f"unknown document kind {kind!r}")
+
+
+def all_documents(batch: int = 1000):
+    """Every document, streamed in id order (for reindexing)."""
+    for model, build in ((Post, post_document), (Article, article_document)):
+        last = 0
+        while True:
+            rows = db.session.scalars(select(model).where(model.id > last).order_by(model.id).limit(batch)).all()
+            if not rows:
+                break
+            for row in rows:
+                doc = build(row)
+                if doc is not None:
+                    yield doc
+            last = rows[-1].id
+            db.session.expunge_all()
+
+
+def count_rows() -> int:
+    return sum(db.session.scalar(select(func.count()).select_from(m)) or 0 for m in (Post, Article))
+
+
+def _naive(value: datetime) -> datetime:
+    return value.replace(tzinfo=None)

@@ -1,0 +1,188 @@
+"""The Whoosh backend. Nothing outside cairn.search imports whoosh.
+
+Whoosh has one writer per index: every write happens in the `index` queue's single consumer
+(or in `cairn reindex`), takes the lock with a timeout and is retried on LockError.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import threading
+import time
+from datetime import datetime
+from typing import Any, Iterable
+
+from whoosh import index as windex
+from whoosh import writing
+from whoosh.analysis import StemmingAnalyzer
+from whoosh.fields import BOOLEAN, DATETIME, ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
+from whoosh.highlight import ContextFragmenter, HtmlFormatter
+from whoosh.index import LockError
+from whoosh.qparser import AndGroup, MultifieldParser, OrGroup, PlusMinusPlugin
+from whoosh.query import And, DateRange, Every, Not, Or, Query, Term
+
+from cairn.search.query import ParsedQuery
+
+SCHEMA = Schema(
+    id=ID(unique=True, stored=True),
+    kind=ID(stored=True),
+    obj_id=STORED,
+    title=TEXT(stored=True, analyzer=StemmingAnalyzer(), field_boost=2.5),
+    body=TEXT(stored=True, analyzer=StemmingAnalyzer()),
+    author=ID(stored=True),
+    author_name=STORED,
+    channel=ID(stored=True),
+    space=ID(stored=True),
+    container=STORED,
+    thread=ID(stored=True),
+    tags=KEYWORD(lowercase=True, scorable=True, stored=True),
+    created=DATETIME(stored=True, sortable=True),
+    status=ID(stored=True),
+    verified=BOOLEAN(stored=True),
+    answer=BOOLEAN(stored=True),
+    reactions=NUMERIC(stored=True),
+    acl=KEYWORD(),
+)
+
+
+class Index:
+    """One Whoosh index directory: cached searcher for reads, locked writer for writes."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self._ix: windex.Index | None = None
+        self._searcher = None
+        self._lock = threading.Lock()
+
+    def open(self) -> windex.Index:
+        if self._ix is None:
+            os.makedirs(self.path, exist_ok=True)
+            if not windex.exists_in(self.path):
+                windex.create_in(self.path, SCHEMA)
+            for attempt in range(20):  # open can fail while a commit renames the TOC
+                try:
+                    self._ix = windex.open_dir(self.path)
+                    break
+                except (OSError, windex.EmptyIndexError):
+                    if attempt == 19:
+                        raise
+                    time.sleep(0.05)
+        return self._ix
+
+    def searcher(self):
+        with self._lock:
+            if self._searcher is None:
+                self._searcher = self.open().searcher()
+            else:
+                try:
+                    self._searcher = self._searcher.refresh()
+                except OSError:
+                    self._searcher = self.open().searcher()
+            return self._searcher
+
+    def write(self, apply, timeout: float = 30.0, clear: bool = False) -> None:
+        """Run ``apply(writer)`` under the index lock and commit; retried on LockError."""
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                writer = self.open().writer(timeout=min(5.0, timeout))
+                break
+            except LockError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.1)
+        try:
+            apply(writer)
+        except BaseException:
+            writer.cancel()
+            raise
+        writer.commit(mergetype=writing.CLEAR if clear else None)
+
+    def upsert(self, docs: Iterable[dict[str, Any]], deletes: Iterable[str] = ()) -> None:
+        def apply(w):
+            for key in deletes:
+                w.delete_by_term("id", key)
+            for doc in docs:
+                w.update_document(**doc)
+
+        self.write(apply)
+
+    def rebuild(self, docs: Iterable[dict[str, Any]], progress=None) -> int:
+        count = 0
+
+        def apply(w):
+            nonlocal count
+            for doc in docs:
+                w.add_document(**doc)
+                count += 1
+                if progress:
+                    progress(count)
+
+        self.write(apply, timeout=300, clear=True)
+        return count
+
+    def doc_count(self) -> int:
+        return self.searcher().doc_count()
+
+    # --- reads ---------------------------------------------------------------------------------
+
+    def acl_filter(self, tokens: list[str]) -> Query:
+        return Or([Term("acl", t) for t in tokens])
+
+    def _text_query(self, text: str, group=None) -> Query:
+        parser = MultifieldParser(["title", "body", "tags"], SCHEMA, group=group or AndGroup)
+        parser.add_plugin(PlusMinusPlugin())
+        return parser.parse(text)
+
+    def build_query(self, parsed: ParsedQuery, text_group=None) -> Query:
+        parts: list[Query] = []
+        if parsed.text:
+            parts.append(self._text_query(parsed.text, text_group))
+        for fieldname, value in parsed.terms:
+            parts.append(Term(fieldname, True if fieldname in ("verified", "answer") else value))
+        if parsed.after or parsed.before:
+            parts.append(DateRange("created", parsed.after, parsed.before))
+        for fieldname, value in parsed.excluded:
+            parts.append(Not(Term(fieldname, True if fieldname in ("verified", "answer") else value)))
+        if not parts:
+            return Every()
+        return And(parts) if len(parts) > 1 else parts[0]
+
+    def search(self, parsed: ParsedQuery, tokens: list[str], limit: int = 200,
+               kinds: list[str] | None = None) -> tuple[list[dict[str, Any]], int]:
+        """Ranked hits (dicts with snippet) visible through ``tokens``; AND first, then OR."""
+        searcher = self.searcher()
+        acl = self.acl_filter(tokens)
+        query_filter = And([acl, Or([Term("kind", k) for k in kinds])]) if kinds else acl
+        query = self.build_query(parsed)
+        results = searcher.search(query, filter=query_filter, limit=limit, terms=True)
+        if results.scored_length() == 0 and parsed.text and len(parsed.text.split()) > 1:
+            query = self.build_query(parsed, text_group=OrGroup.factory(0.9))
+            results = searcher.search(query, filter=query_filter, limit=limit, terms=True)
+        results.fragmenter = ContextFragmenter(maxchars=240, surround=60)
+        results.formatter = HtmlFormatter(tagname="mark", classname="hit", termclass="t")
+        hits = []
+        now = datetime.utcnow()
+        for hit in results:
+            fields = hit.fields()
+            snippet = hit.highlights("body") or hit.highlights("title") or ""
+            hits.append({**fields, "score": hit.score * _boost(fields, now), "snippet": snippet,
+                         "title_html": hit.highlights("title") if fields.get("title") else ""})
+        hits.sort(key=lambda h: h["score"], reverse=True)
+        return hits, len(results)
+
+    def key_terms(self, text: str, numterms: int = 12) -> list[str]:
+        return [t for t, _ in self.searcher().key_terms_from_text("body", text, numterms=numterms)]
+
+
+def _boost(fields: dict[str, Any], now: datetime) -> float:
+    """Published, verified knowledge above chatter; well-reacted and recent posts above old ones."""
+    if fields["kind"] == "article":
+        boost = {"published": 1.6, "archived": 0.6}.get(fields["status"], 1.0)
+        return boost * (1.3 if fields.get("verified") else 1.0)
+    age_days = max((now - fields["created"]).days, 0) if fields.get("created") else 0
+    recency = 0.6 + 0.4 * math.exp(-age_days / 90)
+    reactions = 1 + 0.08 * min(fields.get("reactions") or 0, 10)
+    answer = 1.4 if fields.get("answer") else 1.0
+    return recency * reactions * answer

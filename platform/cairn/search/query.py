@@ -1,0 +1,79 @@
+"""The search box's query language: free text, "phrases", -exclusions, OR, and operators.
+
+Operators: from:@user  in:#channel  space:name  tag:x  kind:post|article  is:verified
+is:answer  before:YYYY-MM-DD  after:YYYY-MM-DD. Operators become exact filters; the rest is
+handed to Whoosh's parser over title and body.
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from cairn.errors import Invalid
+
+OPERATOR_RE = re.compile(r"^(-?)(from|in|space|tag|kind|is|before|after):(.+)$", re.I)
+MAX_QUERY_CHARS = 500
+
+
+@dataclass
+class ParsedQuery:
+    text: str = ""
+    terms: list[tuple[str, str]] = field(default_factory=list)      # (field, value) must match
+    excluded: list[tuple[str, str]] = field(default_factory=list)   # (field, value) must not
+    after: datetime | None = None
+    before: datetime | None = None
+
+
+def _date(value: str, op: str) -> datetime:
+    try:
+        return datetime.strptime(value, "%Y-%m-%d")
+    except ValueError:
+        raise Invalid(f"{op}: needs a date like 2026-01-31.", {"q": [f"bad date in {op}:{value}"]}) from None
+
+
+def parse(raw: str) -> ParsedQuery:
+    raw = (raw or "").strip()
+    if len(raw) > MAX_QUERY_CHARS:
+        raise Invalid("The query is too long.", {"q": [f"at most {MAX_QUERY_CHARS} characters"]})
+    if raw.count('"') % 2:
+        raise Invalid('A quote is not closed: use "…" around a phrase.', {"q": ["unbalanced quote"]})
+    try:
+        tokens = shlex.split(raw, posix=False)
+    except ValueError:
+        raise Invalid("The query could not be read.", {"q": ["malformed query"]}) from None
+    parsed, free = ParsedQuery(), []
+    for token in tokens:
+        m = OPERATOR_RE.match(token)
+        if not m:
+            free.append(token)
+            continue
+        neg, op, value = m.group(1), m.group(2).lower(), m.group(3).strip('"').lower()
+        target = parsed.excluded if neg else parsed.terms
+        if op == "from":
+            target.append(("author", value.lstrip("@")))
+        elif op == "in":
+            target.append(("channel", value.lstrip("#")))
+        elif op == "space":
+            target.append(("space", value))
+        elif op == "tag":
+            target.append(("tags", value.lstrip("#")))
+        elif op == "kind":
+            if value not in ("post", "article"):
+                raise Invalid("kind: is post or article.", {"q": [f"unknown kind {value}"]})
+            target.append(("kind", value))
+        elif op == "is":
+            if value == "verified":
+                target.append(("verified", "true"))
+            elif value == "answer":
+                target.append(("answer", "true"))
+            else:
+                raise Invalid("is: takes verified or answer.", {"q": [f"unknown is:{value}"]})
+        elif op == "after":
+            parsed.after = _date(value, "after")
+        elif op == "before":
+            parsed.before = _date(value, "before")
+    parsed.text = " ".join(free)
+    return parsed

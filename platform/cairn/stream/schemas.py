@@ -1,0 +1,70 @@
+"""Stream input schemas (one per operation) and output shapes."""
+
+from __future__ import annotations
+
+from marshmallow import Schema, fields, validate
+
+from cairn.api.schemas import ListArgs
+from cairn.auth.schemas import user_out
+from cairn.stream.models import Channel, Notification, Post, PostRevision
+
+BODY = validate.Length(max=40_000)
+
+
+class ChannelCreate(Schema):
+    name = fields.String(required=True, validate=validate.Length(min=1, max=80))
+    topic = fields.String(load_default="", validate=validate.Length(max=250))
+    private = fields.Boolean(load_default=False)
+    members = fields.List(fields.Integer(), load_default=list, validate=validate.Length(max=1000))
+
+
+class ChannelUpdate(Schema):
+    topic = fields.String(validate=validate.Length(max=250))
+
+
+class PostCreate(Schema):
+    body = fields.String(required=True, validate=BODY)
+    parent_id = fields.Integer(load_default=None, allow_none=True)
+
+
+class PostUpdate(Schema):
+    body = fields.String(required=True, validate=BODY)
+
+
+class NotificationArgs(ListArgs):
+    unread = fields.Boolean(load_default=False)
+
+
+class NotificationsRead(Schema):
+    ids = fields.List(fields.Integer(), load_default=None, validate=validate.Length(max=1000))
+
+
+def channel_out(channel: Channel) -> dict:
+    return {"id": channel.id, "name": channel.name, "topic": channel.topic, "private": channel.private,
+            "members": len(channel.members)}
+
+
+def post_out(post: Post, promoted_to: list | None = None) -> dict:
+    return {
+        "id": post.id,
+        "channel_id": post.channel_id,
+        "author": user_out(post.author),
+        "body": post.body,
+        "html": post.html,
+        "parent_id": post.parent_id,
+        "reply_count": post.reply_count,
+        "reactions": post.reaction_summary(),
+        "created_at": post.created_at.isoformat(),
+        "edited_at": post.edited_at.isoformat() if post.edited_at else None,
+        "promoted_to": [{"id": a.id, "title": a.title} for a in (promoted_to or [])],
+    }
+
+
+def revision_out(rev: PostRevision) -> dict:
+    return {"id": rev.id, "body": rev.body, "editor_id": rev.editor_id, "created_at": rev.created_at.isoformat()}
+
+
+def notification_out(n: Notification) -> dict:
+    return {"id": n.id, "kind": n.kind, "text": n.text, "post_id": n.post_id, "article_id": n.article_id,
+            "promotion_id": n.promotion_id, "created_at": n.created_at.isoformat(),
+            "read": n.read_at is not None}

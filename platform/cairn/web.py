@@ -1,0 +1,121 @@
+"""Cross-cutting web concerns: the one error handler, template helpers, security headers, health."""
+
+from __future__ import annotations
+
+import re
+
+from flask import Flask, current_app, jsonify, render_template, request
+from flask_login import current_user
+from flask_wtf.csrf import CSRFError
+from markupsafe import Markup, escape
+from sqlalchemy import text
+from sqlalchemy.exc import IntegrityError
+from werkzeug.exceptions import HTTPException
+
+from cairn import search
+from cairn.auth import permissions
+from cairn.errors import Conflict, DomainError, Invalid
+from cairn.extensions import db
+from cairn.kb.actions import list_spaces, verification_state
+from cairn.stream.actions import list_channels, unread_count
+
+CSP = ("default-src 'self'; img-src 'self' data: https:; style-src 'self'; script-src 'self'; "
+       "object-src 'none'; base-uri 'self'; frame-ancestors 'none'; form-action 'self'")
+
+
+def init_app(app: Flask) -> None:
+    app.register_error_handler(DomainError, _domain_error)
+    app.register_error_handler(CSRFError, _csrf_error)
+    app.register_error_handler(IntegrityError, _integrity_error)
+    app.register_error_handler(HTTPException, _http_error)
+    app.after_request(_security_headers)
+    app.jinja_env.globals.update(perm=permissions, verification_state=verification_state)
+    app.jinja_env.filters["redactions"] = highlight_redactions
+    app.context_processor(_sidebar)
+    app.add_url_rule("/healthz", "healthz", healthz)
+
+
+def _wants_json() -> bool:
+    return request.path.startswith("/api/") or request.path == "/healthz"
+
+
+def _error(status: int, code: str, message: str, fields: dict | None = None):
+    if _wants_json():
+        return jsonify(error={"code": code, "message": message, "fields": fields or {}}), status
+    return render_template("error.html", status=status, message=message, fields=fields or {}), status
+
+
+def _domain_error(err: DomainError):
+    db.session.rollback()
+    return _error(err.status, err.code, err.message, err.fields)
+
+
+def _csrf_error(err: CSRFError):
+    return _error(400, "csrf", "The form expired or the CSRF token is missing: reload the page and try again.")
+
+
+def _integrity_error(err: IntegrityError):
+    db.session.rollback()
+    return _error(409, Conflict.code, "This conflicts with existing data (it may already exist).")
+
+
+def _http_error(err: HTTPException):
+    codes = {413: "too_large", 429: "rate_limited", 405: "method_not_allowed", 404: "not_found"}
+    message = {
+        413: "The request is too large.",
+        429: f"Too many requests: slow down ({err.description}).",
+        404: "Not found.",
+    }.get(err.code or 500, err.description or err.name)
+    return _error(err.code or 500, codes.get(err.code or 500, Invalid.code if (err.code or 500) < 500 else "error"), message)
+
+
+def _security_headers(response):
+    response.headers.setdefault("Content-Security-Policy", CSP)
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("X-Frame-Options", "DENY")
+    response.headers.setdefault("Referrer-Policy", "same-origin")
+    return response
+
+
+def highlight_redactions(html: str) -> Markup:
+    """Show [REDACTED:kind] markers in sanitised HTML as highlighted marks."""
+    return Markup(re.sub(r"\[REDACTED:([\w\-]+)\]",
+                         lambda m: f'<mark class="redaction" title="redacted {escape(m.group(1))}">'
+                                   f"[redacted {escape(m.group(1))}]</mark>", str(html)))
+
+
+def _sidebar() -> dict:
+    if not current_user.is_authenticated:
+        return {}
+    user = current_user._get_current_object()
+    return {"sidebar_channels": list_channels(user), "sidebar_spaces": list_spaces(user),
+            "unread_notifications": unread_count(user)}
+
+
+def healthz():
+    checks: dict[str, dict] = {}
+    try:
+        db.session.execute(text("SELECT 1"))
+        checks["database"] = {"ok": True}
+    except Exception as exc:
+        checks["database"] = {"ok": False, "error": str(exc)[:200]}
+    try:
+        checks["index"] = {"ok": True, "documents": search.doc_count()}
+    except Exception as exc:
+        checks["index"] = {"ok": False, "error": str(exc)[:200]}
+    checks["broker"] = _broker_check()
+    ok = all(c["ok"] for c in checks.values())
+    return jsonify(status="ok" if ok else "degraded", checks=checks), 200 if ok else 503
+
+
+def _broker_check() -> dict:
+    celery = current_app.extensions["celery"]
+    url = celery.conf.broker_url
+    if celery.conf.task_always_eager:
+        return {"ok": True, "transport": "eager"}
+    try:
+        with celery.connection_for_write() as conn:
+            conn.ensure_connection(max_retries=1, timeout=2)
+        return {"ok": True, "transport": url.split("://")[0]}
+    except Exception as exc:
+        return {"ok": False, "transport": url.split("://")[0], "error": str(exc)[:200]}

@@ -1,0 +1,73 @@
+"""Celery wired into Flask as Flask's own examples/celery does."""
+
+from __future__ import annotations
+
+import os
+from datetime import timedelta
+
+from celery import Celery, Task
+from flask import Flask
+
+from cairn import outbox
+from workers.tasks import curation as curation_tasks
+from workers.tasks import index as index_tasks
+from workers.tasks import maintenance as maintenance_tasks
+
+
+def celery_settings(app: Flask) -> dict:
+    cfg = app.config["CAIRN"]
+    broker = cfg["broker_url"]
+    settings = {
+        "broker_url": broker,
+        "task_ignore_result": True,
+        "task_serializer": "json",
+        "accept_content": ["json"],
+        "task_default_queue": "default",
+        "task_routes": {"cairn.index.*": {"queue": "index"}},
+        "task_acks_late": True,
+        "task_reject_on_worker_lost": True,
+        "worker_prefetch_multiplier": 1,
+        "task_always_eager": bool(cfg.get("celery_eager")),
+        "task_eager_propagates": True,
+        "broker_connection_retry_on_startup": True,
+        "broker_connection_timeout": 2,
+        "task_publish_retry_policy": {"max_retries": 1, "interval_start": 0, "interval_step": 0.2},
+        "worker_hijack_root_logger": False,
+        "beat_schedule": {
+            "outbox-redispatch": {"task": "cairn.outbox.redispatch", "schedule": timedelta(seconds=15)},
+        },
+        "beat_schedule_filename": os.path.join(cfg["instance"], "celerybeat-schedule"),
+    }
+    if broker.startswith("filesystem://"):
+        folder = os.path.join(cfg["instance"], "broker")
+        for sub in ("queue", "processed"):
+            os.makedirs(os.path.join(folder, sub), exist_ok=True)
+        settings["broker_transport_options"] = {
+            "data_folder_in": os.path.join(folder, "queue"),
+            "data_folder_out": os.path.join(folder, "queue"),
+            "processed_folder": os.path.join(folder, "processed"),
+            "store_processed": False,
+        }
+    elif broker.startswith("redis"):
+        # a task not acked within this time is redelivered (a SIGKILLed worker's task comes back)
+        settings["broker_transport_options"] = {"visibility_timeout": 300}
+    return settings
+
+
+def celery_init_app(app: Flask) -> Celery:
+    class FlaskTask(Task):
+        def __call__(self, *args: object, **kwargs: object) -> object:
+            with app.app_context():
+                return self.run(*args, **kwargs)
+
+    celery_app = Celery(app.name, task_cls=FlaskTask)
+    celery_app.config_from_object(celery_settings(app))
+    celery_app.set_default()
+    app.extensions["celery"] = celery_app
+
+    outbox.register("index", lambda event_id: index_tasks.apply_index_event.apply_async(
+        args=[event_id], queue="index"))
+    outbox.register("promotion", lambda event_id: curation_tasks.run_promotion_event.apply_async(
+        args=[event_id], queue="default"))
+    assert maintenance_tasks.redispatch_outbox.name == "cairn.outbox.redispatch"
+    return celery_app
