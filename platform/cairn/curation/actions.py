@@ -188,7 +188,7 @@ def _draft(promotion_id: int, requester: User, screened: list[tuple[Post, str]],
            findings: list[dict]) -> None:
     """Create (or append to) the article and move the promotion on, in ONE transaction."""
     with db.transaction() as s:
-        promotion = s.scalars(select(Promotion).where(Promotion.id == promotion_id).with_for_update()).one()
+        promotion = s.scalars(select(Promotion).where(Promotion.id == promotion_id).with_for_update(of=Promotion)).one()
         if promotion.status != "running":
             return
         body = _compose(screened)

@@ -1,0 +1,139 @@
+"""Shared fixtures: an app on a real database (SQLite, or PostgreSQL via CAIRN_DATABASE_URL).
+
+Each test gets a fresh app, an empty search index, and empty tables (rows are deleted after the
+test; the schema is migrated once per session with Alembic, as `cairn init` does).
+Celery runs eagerly here; tests under tests/integration start real workers on real Redis.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from cairn import create_app
+from cairn.auth import actions as auth
+from cairn.auth.models import User
+from cairn.extensions import Base, db
+
+DATABASE_URL_ENV = "CAIRN_DATABASE_URL"
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory) -> str:
+    url = os.environ.get(DATABASE_URL_ENV)
+    if not url:
+        return f"sqlite:///{tmp_path_factory.mktemp('db') / 'cairn-test.db'}"
+    engine = create_engine(url)
+    with engine.begin() as conn:  # a clean schema for this run
+        conn.execute(text("DROP SCHEMA public CASCADE"))
+        conn.execute(text("CREATE SCHEMA public"))
+    engine.dispose()
+    return url
+
+
+@pytest.fixture(scope="session")
+def migrated(database_url, tmp_path_factory) -> str:
+    app = create_app({"database_url": database_url, "instance": str(tmp_path_factory.mktemp("instance")),
+                      "secret_key": "test", "celery_eager": True})
+    with app.app_context():
+        from cairn.cli import upgrade_database
+
+        upgrade_database()
+        db.engine.dispose()
+    return database_url
+
+
+def make_app(database_url: str, tmp_path, **overrides):
+    settings = {
+        "database_url": database_url,
+        "instance": str(tmp_path / "instance"),
+        "index_dir": str(tmp_path / "index"),
+        "secret_key": "test-secret",
+        "celery_eager": True,
+        "rate_limits": False,
+        **overrides,
+    }
+    return create_app(settings)
+
+
+@pytest.fixture
+def app(migrated, tmp_path) -> Iterator:
+    app = make_app(migrated, tmp_path)
+    with app.app_context():
+        yield app
+        db.session.remove()
+        _empty_tables()
+        db.engine.dispose()
+
+
+def _empty_tables() -> None:
+    with db.engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            names = ", ".join(t.name for t in Base.metadata.sorted_tables)
+            conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+        else:
+            for table in reversed(Base.metadata.sorted_tables):
+                conn.execute(table.delete())
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@dataclass
+class People:
+    admin: User
+    curator: User
+    member: User
+    other: User
+
+    PASSWORD = "correct-horse-battery"
+
+
+@pytest.fixture
+def people(app) -> People:
+    return People(
+        admin=auth.create_user("admin@example.com", People.PASSWORD, "Ada Admin", "admin"),
+        curator=auth.create_user("curator@example.com", People.PASSWORD, "Carla Curator", "curator"),
+        member=auth.create_user("member@example.com", People.PASSWORD, "Milo Member", "member"),
+        other=auth.create_user("other@example.com", People.PASSWORD, "Olga Other", "member"),
+    )
+
+
+@pytest.fixture
+def bearer(app):
+    """bearer(user) -> headers with a fresh API token for that user."""
+
+    def make(user: User) -> dict[str, str]:
+        _, raw = auth.issue_token(user, "test")
+        return {"Authorization": f"Bearer {raw}"}
+
+    return make
+
+
+CSRF_RE = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+def csrf_token(client, path: str = "/login") -> str:
+    page = client.get(path).get_data(as_text=True)
+    match = CSRF_RE.search(page)
+    assert match, f"no csrf_token field on {path}"
+    return match.group(1)
+
+
+@pytest.fixture
+def login(client):
+    """login(user) logs the test client in through the real login form (with its CSRF token)."""
+
+    def do(user: User) -> None:
+        token = csrf_token(client)
+        resp = client.post("/login", data={"email": user.email, "password": People.PASSWORD, "csrf_token": token})
+        assert resp.status_code == 302, resp.get_data(as_text=True)[:500]
+
+    return do
