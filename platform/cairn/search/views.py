@@ -8,7 +8,7 @@ from flask_login import current_user, login_required
 from cairn import search
 from cairn.api import load
 from cairn.errors import Invalid
-from cairn.search.api import SearchArgs
+from cairn.search.schemas import SearchArgs
 
 bp = Blueprint("search", __name__)
 
