@@ -32,7 +32,7 @@ def upgrade_database() -> None:
     with db.engine.begin() as conn:
         cfg = alembic_config()
         cfg.attributes["connection"] = conn
-        alembic_command.upgrade(cfg, "head")
+        alembic_command.upgrade(cfg, "heads")
 
 
 @click.group(cls=FlaskGroup, create_app=create_app, add_default_commands=False,
