@@ -7,9 +7,11 @@ from flask_login import current_user, login_required
 
 from cairn.api import load
 from cairn.auth import permissions as perm
+from cairn.extensions import db
 from cairn.forms import load_form
 from cairn.kb import actions
 from cairn.kb.schemas import ArticleCreate, ArticleUpdate, DiffArgs, SpaceCreate, Transition
+from cairn.stream.models import Post
 
 bp = Blueprint("kb", __name__)
 
@@ -59,8 +61,10 @@ def new_article():
 def article(article_id: int):
     me = _me()
     art = perm.access_article(me, article_id)
+    source_posts = [post for post in (db.session.get(Post, src.post_id) for src in art.sources)
+                    if post is not None and perm.can_read_post(me, post)]
     return render_template("kb/article.html", article=art, revisions=actions.revisions(me, article_id),
-                           targets=perm.allowed_targets(art.status))
+                           targets=perm.allowed_targets(art.status), source_posts=source_posts)
 
 
 @bp.route("/articles/<int:article_id>/edit", methods=["GET", "POST"])
