@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from cairn import audit, outbox
 from cairn.auth import permissions as perm
 from cairn.auth.models import Group, User
-from cairn.errors import Conflict, Forbidden, Invalid, NotFound
+from cairn.errors import Conflict, Forbidden, Invalid, NotFound, RuleViolation
 from cairn.extensions import db
 from cairn.kb.models import Article, ArticleRevision, ArticleSource, Space
 from cairn.models_base import utcnow
@@ -56,12 +56,29 @@ def update_space(actor: User, space_id: int, *, description: str | None = None,
         if description is not None:
             space.description = description
         if group_ids is not None:
-            space.groups = _groups(s, group_ids)
+            groups = _groups(s, group_ids)
+            _check_narrowing_kept(s, space, {g.id for g in groups})
+            space.groups = groups
             audit.record(s, actor.id, "space.groups", f"space:{space.id}", groups=sorted(group_ids))
             # every article's ACL depends on its space's groups: reindex them
             for article_id in s.scalars(select(Article.id).where(Article.space_id == space.id)):
                 outbox.emit(s, "index", doc="article", id=article_id)
     return space
+
+
+def _check_narrowing_kept(s, space: Space, group_ids: set[int]) -> None:
+    """Article groups only narrow their space's: a group an article is restricted to cannot leave
+    the space, or its members would read that article without being allowed into the space."""
+    if not group_ids:
+        return  # an open space: every article restriction still narrows it
+    restricted = s.scalars(select(Article).where(Article.space_id == space.id, Article.groups.any()))
+    stranded = [a for a in restricted if a.group_ids - group_ids]
+    if stranded:
+        raise RuleViolation(
+            "Some articles are restricted to groups the space would lose: change them first.",
+            {"groups": [f"article {a.id} ({a.title}) is restricted to a group not in the list"
+                        for a in stranded]},
+        )
 
 
 def list_spaces(actor: User) -> list[Space]:
@@ -188,7 +205,7 @@ def verify_article(actor: User, article_id: int) -> Article:
     with db.transaction() as s:
         article = perm.access_article(actor, article_id)
         if article.status != "published":
-            raise Invalid("Only published articles can be verified.", {"status": ["not published"]})
+            raise RuleViolation("Only published articles can be verified.", {"status": ["not published"]})
         if not (actor.is_curator or actor.id == article.owner_id):
             raise Forbidden("Only the owner or a curator can verify.")
         article.verified_at = utcnow()

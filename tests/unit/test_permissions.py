@@ -1,0 +1,375 @@
+"""Every rule of cairn.auth.permissions, and the agreement of its three forms
+(can_* for one object, SQL clauses for lists, ACL tokens for the search index)."""
+
+from __future__ import annotations
+
+import itertools
+
+import pytest
+from sqlalchemy import select
+
+from cairn.auth import permissions as perm
+from cairn.errors import Forbidden, NotFound, RuleViolation
+from cairn.extensions import db
+from cairn.kb.models import STATUSES, Article, Space
+from cairn.search import documents
+from cairn.stream import actions as stream
+from cairn.stream.models import Channel, Post
+from tests import factories as f
+
+
+@pytest.fixture
+def world(app, people):
+    """Groups eng = {curator, member}, ops = {other}; an outsider and a curator with no group;
+    a public and a private channel; an open space, an eng space and an eng+ops space."""
+    w = type("World", (), {})()
+    w.p = people
+    w.outsider = f.user("outsider@example.com")
+    w.lone_curator = f.user("lone@example.com", "curator")
+    w.eng = f.group("eng", people.curator, people.member)
+    w.ops = f.group("ops", people.other)
+    w.general = f.channel(people.member, "general")
+    w.secret = f.channel(people.member, "secret", private=True, members=(people.curator,))
+    w.handbook = f.space(people.curator, "Handbook")
+    w.eng_space = f.space(people.curator, "Engineering", groups=(w.eng,))
+    w.mixed = f.space(people.curator, "Mixed", groups=(w.eng, w.ops))
+    w.users = [people.admin, people.curator, people.member, people.other, w.outsider, w.lone_curator]
+    return w
+
+
+# --- stream -----------------------------------------------------------------------------------
+
+def test_private_channel_is_readable_by_its_members_only(world):
+    p = world.p
+    assert perm.can_read_channel(p.member, world.secret)
+    assert perm.can_read_channel(p.curator, world.secret)
+    assert not perm.can_read_channel(p.other, world.secret)
+    assert not perm.can_read_channel(world.outsider, world.secret)
+
+
+def test_admin_role_does_not_open_private_channels(world):
+    assert not perm.can_read_channel(world.p.admin, world.secret)
+
+
+def test_public_channel_is_readable_by_everyone(world):
+    assert all(perm.can_read_channel(u, world.general) for u in world.users)
+
+
+def test_non_member_gets_the_same_not_found_for_a_private_and_a_missing_channel(world):
+    with pytest.raises(NotFound) as forbidden:
+        perm.access_channel(world.p.other, world.secret.id)
+    with pytest.raises(NotFound) as missing:
+        perm.access_channel(world.p.other, 999_999)
+    assert forbidden.value.message == missing.value.message
+    assert perm.access_channel(world.p.member, world.secret.id).id == world.secret.id
+
+
+def test_only_members_may_post_in_a_private_channel_and_inactive_users_nowhere(world):
+    p = world.p
+    assert perm.can_post_in(p.curator, world.secret)
+    assert not perm.can_post_in(p.other, world.secret)
+    assert perm.can_post_in(p.other, world.general)
+    p.other.active = False
+    assert not perm.can_post_in(p.other, world.general)
+
+
+def test_post_author_may_edit_but_another_member_and_a_curator_may_not(world):
+    p = world.p
+    post = f.post(p.member, world.general, "mine")
+    assert perm.can_edit_post(p.member, post)
+    assert not perm.can_edit_post(p.other, post)
+    assert not perm.can_edit_post(p.curator, post)
+    assert not perm.can_edit_post(p.admin, post)
+
+
+def test_post_author_and_curators_may_delete_but_another_member_may_not(world):
+    p = world.p
+    post = f.post(p.member, world.general, "mine")
+    assert perm.can_delete_post(p.member, post)
+    assert perm.can_delete_post(p.curator, post)
+    assert perm.can_delete_post(p.admin, post)
+    assert not perm.can_delete_post(p.other, post)
+
+
+def test_curator_cannot_delete_or_promote_a_post_in_a_private_channel_they_cannot_read(world):
+    p = world.p
+    post = f.post(p.member, world.secret, "hush")
+    assert not perm.can_delete_post(world.lone_curator, post)
+    assert not perm.can_promote(world.lone_curator, post)
+    assert perm.can_promote(p.curator, post)
+    assert not perm.can_promote(p.member, post)  # members never promote
+
+
+def test_deleted_post_is_unreadable_even_by_its_author(world):
+    p = world.p
+    post = f.post(p.member, world.general, "oops")
+    stream.delete_post(p.member, post.id)
+    db.session.refresh(post)
+    assert not perm.can_read_post(p.member, post)
+    assert not perm.can_edit_post(p.member, post)
+    with pytest.raises(NotFound):
+        perm.access_post(p.member, post.id)
+
+
+def test_channel_creator_and_admin_manage_a_channel_others_do_not(world):
+    p = world.p
+    assert perm.can_manage_channel(p.member, world.general)
+    assert perm.can_manage_channel(p.admin, world.general)
+    assert not perm.can_manage_channel(p.other, world.general)
+    assert not perm.can_manage_channel(p.curator, world.general)
+    assert not perm.can_manage_channel(p.admin, world.secret)  # cannot even read it
+
+
+# --- spaces and articles ----------------------------------------------------------------------
+
+def test_space_with_groups_is_readable_by_their_members_and_admins_only(world):
+    p = world.p
+    assert perm.can_read_space(p.member, world.eng_space)
+    assert perm.can_read_space(p.curator, world.eng_space)
+    assert perm.can_read_space(p.admin, world.eng_space)
+    assert not perm.can_read_space(p.other, world.eng_space)
+    assert not perm.can_read_space(world.outsider, world.eng_space)
+    assert not perm.can_read_space(world.lone_curator, world.eng_space)
+    assert perm.can_read_space(p.other, world.mixed)
+    assert all(perm.can_read_space(u, world.handbook) for u in world.users)
+
+
+def test_published_article_inherits_its_space_groups(world):
+    p = world.p
+    art = f.article(p.curator, world.eng_space, "Deploys", status="published")
+    assert perm.can_read_article(p.member, art)
+    assert not perm.can_read_article(p.other, art)
+    assert not perm.can_read_article(world.outsider, art)
+
+
+def test_article_groups_narrow_its_space(world):
+    p = world.p
+    art = f.article(p.curator, world.mixed, "Ops only", groups=(world.ops,), status="published")
+    assert perm.can_read_article(p.other, art)          # in ops
+    assert not perm.can_read_article(p.member, art)     # in eng: the space, not the article
+    assert not perm.can_read_article(world.outsider, art)
+    assert perm.can_read_article(p.admin, art)
+    assert perm.can_read_article(p.curator, art)        # the author
+
+
+@pytest.mark.parametrize("status", ["draft", "in_review"])
+def test_unpublished_article_is_visible_to_author_owner_and_curators_within_groups_only(world, status):
+    p = world.p
+    art = f.article(p.member, world.eng_space, "Work in progress", status=status)
+    assert perm.can_read_article(p.member, art)                 # author
+    assert perm.can_read_article(p.curator, art)                # curator in eng
+    assert perm.can_read_article(p.admin, art)
+    assert not perm.can_read_article(world.lone_curator, art)   # curator outside eng
+    assert not perm.can_read_article(p.other, art)
+    # another member of the same group is not enough
+    colleague = f.user("colleague@example.com")
+    auth_add(colleague, world.eng)
+    assert not perm.can_read_article(colleague, art)
+    # the owner (when not the author) sees it too
+    with db.transaction() as s:
+        s.get(Article, art.id).owner_id = colleague.id
+    db.session.refresh(art)
+    assert perm.can_read_article(colleague, art)
+
+
+def auth_add(user, group) -> None:
+    from cairn.auth import actions as auth
+
+    auth.set_group_member(None, group.id, user.id, True)
+    f.refresh(user)
+
+
+@pytest.mark.parametrize("status", ["published", "archived"])
+def test_published_and_archived_articles_are_readable_by_group_members(world, status):
+    p = world.p
+    art = f.article(p.curator, world.eng_space, "Released", status=status)
+    assert perm.can_read_article(p.member, art)
+    assert not perm.can_read_article(world.outsider, art)
+
+
+def test_unpublished_article_in_an_open_space_is_visible_to_every_curator_but_no_member(world):
+    p = world.p
+    art = f.article(p.member, world.handbook, "Draft in the open")
+    assert perm.can_read_article(world.lone_curator, art)
+    assert not perm.can_read_article(p.other, art)
+
+
+def test_admin_reads_every_article_whatever_its_groups_and_status(world):
+    p = world.p
+    arts = [f.article(p.other, world.mixed, f"ops {s}", groups=(world.ops,), status=s) for s in STATUSES]
+    assert all(perm.can_read_article(p.admin, a) for a in arts)
+    listed = set(db.session.scalars(select(Article.id).where(perm.visible_articles_clause(p.admin))))
+    assert {a.id for a in arts} <= listed
+
+
+def test_editing_an_article_needs_the_author_the_owner_or_a_curator_who_can_read_it(world):
+    p = world.p
+    art = f.article(p.member, world.eng_space, "Editable", status="published")
+    assert perm.can_edit_article(p.member, art)
+    assert perm.can_edit_article(p.curator, art)
+    assert not perm.can_edit_article(world.lone_curator, art)
+    assert not perm.can_edit_article(f.user("reader@example.com"), f.article(p.member, world.handbook, "x",
+                                                                          status="published"))
+
+
+def test_missing_and_forbidden_articles_and_spaces_look_the_same(world):
+    p = world.p
+    art = f.article(p.member, world.eng_space, "Hidden", status="published")
+    for fetch, obj_id in ((perm.access_article, art.id), (perm.access_space, world.eng_space.id)):
+        with pytest.raises(NotFound) as forbidden:
+            fetch(p.other, obj_id)
+        with pytest.raises(NotFound) as missing:
+            fetch(p.other, 999_999)
+        assert forbidden.value.message == missing.value.message
+
+
+def test_only_admins_pass_require_admin_and_only_curators_pass_require_curator(world):
+    p = world.p
+    perm.require_admin(p.admin)
+    for u in (p.curator, p.member):
+        with pytest.raises(NotFound):
+            perm.require_admin(u)
+    perm.require_curator(p.curator)
+    perm.require_curator(p.admin)
+    with pytest.raises(Forbidden):
+        perm.require_curator(p.member)
+
+
+# --- lifecycle --------------------------------------------------------------------------------
+
+# who may make each allowed move; every other (from, to) pair is forbidden for everyone
+ALLOWED = {
+    ("draft", "in_review"): "contributor",
+    ("in_review", "draft"): "contributor",
+    ("in_review", "published"): "curator",
+    ("published", "draft"): "curator",
+    ("published", "archived"): "curator",
+    ("archived", "draft"): "curator",
+}
+
+
+def _check(user, article, to, *, second=False, last_author=None):
+    perm.check_transition(user, article, to, second_approver=second,
+                          last_revision_author_id=last_author if last_author is not None else article.author_id)
+
+
+@pytest.mark.parametrize("frm,to", list(itertools.product(STATUSES, STATUSES)))
+def test_lifecycle_allows_exactly_the_listed_moves_to_exactly_the_listed_people(world, frm, to):
+    p = world.p
+    art = f.article(p.member, world.handbook, f"{frm} to {to}", status=frm)
+    who = ALLOWED.get((frm, to))
+    if who is None:
+        for user in (p.admin, p.curator, p.member):
+            with pytest.raises(RuleViolation) as err:
+                _check(user, art, to)
+            assert "to" in err.value.fields
+        return
+    # curators (and admins) may make every allowed move
+    _check(p.curator, art, to)
+    _check(p.admin, art, to)
+    if who == "contributor":
+        _check(p.member, art, to)  # the author
+        with pytest.raises(Forbidden):
+            _check(p.other, art, to)
+    else:
+        with pytest.raises(Forbidden):
+            _check(p.member, art, to)  # even the author needs a curator
+
+
+def test_allowed_targets_lists_the_moves_out_of_each_status():
+    assert sorted(perm.allowed_targets("draft")) == ["in_review"]
+    assert sorted(perm.allowed_targets("in_review")) == ["draft", "published"]
+    assert sorted(perm.allowed_targets("published")) == ["archived", "draft"]
+    assert perm.allowed_targets("archived") == ["draft"]
+
+
+def test_four_eyes_policy_stops_the_latest_revisions_author_from_publishing(world):
+    p = world.p
+    art = f.article(p.curator, world.handbook, "Needs two", status="in_review")
+    with pytest.raises(RuleViolation):
+        _check(p.curator, art, "published", second=True, last_author=p.curator.id)
+    _check(world.lone_curator, art, "published", second=True, last_author=p.curator.id)
+    _check(p.curator, art, "published", second=False, last_author=p.curator.id)
+    # the rule is about publishing only: the same curator may still archive or send back
+    pub = f.article(p.curator, world.handbook, "Already out", status="published")
+    _check(p.curator, pub, "archived", second=True, last_author=p.curator.id)
+
+
+# --- the three forms agree --------------------------------------------------------------------
+
+@pytest.fixture
+def populated(world):
+    """Posts in both channels (one deleted, one reply) and articles in every space and status,
+    some narrowed, written by different people."""
+    p = world.p
+    root = f.post(p.member, world.general, "hello all")
+    f.post(p.other, world.general, "a reply", parent=root)
+    f.post(p.member, world.secret, "private words")
+    gone = f.post(p.member, world.general, "deleted words")
+    stream.delete_post(p.member, gone.id)
+    authors = {world.handbook: p.member, world.eng_space: p.member, world.mixed: p.other}
+    for sp, status in itertools.product((world.handbook, world.eng_space, world.mixed), STATUSES):
+        f.article(authors[sp], sp, f"{sp.name} {status}", status=status)
+        f.article(p.curator, sp, f"{sp.name} {status} narrowed",
+                  groups=(world.eng,) if sp.groups else (world.ops,), status=status)
+    return world
+
+
+def _posts():
+    return list(db.session.scalars(select(Post)))
+
+
+def _articles():
+    return list(db.session.scalars(select(Article)))
+
+
+def test_search_tokens_and_post_acl_agree_with_can_read_post(populated):
+    posts = _posts()
+    assert len(posts) == 4
+    for user in populated.users:
+        tokens = set(perm.search_tokens(user))
+        for post in posts:
+            doc = documents.post_document(post)
+            if post.deleted_at is not None:
+                assert doc is None and not perm.can_read_post(user, post)
+                continue
+            assert perm.can_read_post(user, post) == bool(tokens & set(perm.post_acl(post))), (user.email, post.body)
+            assert set(doc["acl"].split()) == set(perm.post_acl(post))
+
+
+def test_search_tokens_and_article_acl_agree_with_can_read_article(populated):
+    articles = _articles()
+    assert len(articles) == 24
+    seen_by = {u.email: 0 for u in populated.users}
+    for user in populated.users:
+        tokens = set(perm.search_tokens(user))
+        for art in articles:
+            readable = perm.can_read_article(user, art)
+            assert readable == bool(tokens & set(perm.article_acl(art))), (user.email, art.title)
+            seen_by[user.email] += readable
+    # the world is varied enough that the check means something: people see different amounts
+    assert len(set(seen_by.values())) >= 4, seen_by
+    assert seen_by["admin@example.com"] == 24
+
+
+def test_sql_clauses_agree_with_can_read_for_every_user(populated):
+    for user in populated.users:
+        db.session.expire_all()
+        channels = set(db.session.scalars(select(Channel.id).where(perm.visible_channels_clause(user))))
+        assert channels == {c.id for c in db.session.scalars(select(Channel)) if perm.can_read_channel(user, c)}
+        posts = set(db.session.scalars(select(Post.id).where(perm.visible_posts_clause(user))))
+        assert posts == {p.id for p in _posts() if perm.can_read_post(user, p)}, user.email
+        spaces = set(db.session.scalars(select(Space.id).where(perm.visible_spaces_clause(user))))
+        assert spaces == {s.id for s in db.session.scalars(select(Space)) if perm.can_read_space(user, s)}
+        articles = set(db.session.scalars(select(Article.id).where(perm.visible_articles_clause(user))))
+        assert articles == {a.id for a in _articles() if perm.can_read_article(user, a)}, user.email
+
+
+def test_group_membership_changes_take_effect_in_every_form_at_once(populated):
+    p = populated.p
+    art = db.session.scalar(select(Article).where(Article.title == "Engineering published"))
+    assert not perm.can_read_article(p.other, art)
+    auth_add(p.other, populated.eng)
+    assert perm.can_read_article(p.other, art)
+    assert set(perm.search_tokens(p.other)) & set(perm.article_acl(art))
+    assert art.id in set(db.session.scalars(select(Article.id).where(perm.visible_articles_clause(p.other))))
