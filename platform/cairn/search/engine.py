@@ -71,14 +71,16 @@ class Index:
         return self._ix
 
     def searcher(self):
+        """The cached searcher, replaced by a new one when the index has a newer generation.
+
+        Not ``Searcher.refresh()``: in whoosh-reloaded 2.7.5 it raises TypeError when the index
+        was empty, and after a merge it keeps the merged-away segments, so deleted and replaced
+        documents come back. The old searcher is left to the garbage collector, not closed: a
+        concurrent request may still be reading with it.
+        """
         with self._lock:
-            if self._searcher is None:
+            if self._searcher is None or not self._searcher.up_to_date():
                 self._searcher = self.open().searcher()
-            else:
-                try:
-                    self._searcher = self._searcher.refresh()
-                except OSError:
-                    self._searcher = self.open().searcher()
             return self._searcher
 
     def write(self, apply, timeout: float = 30.0, clear: bool = False) -> None:
