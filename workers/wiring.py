@@ -6,7 +6,7 @@ import os
 from datetime import timedelta
 
 from celery import Celery, Task
-from flask import Flask
+from flask import Flask, current_app
 
 from cairn import outbox
 from workers.tasks import curation as curation_tasks
@@ -65,9 +65,18 @@ def celery_init_app(app: Flask) -> Celery:
     celery_app.set_default()
     app.extensions["celery"] = celery_app
 
-    outbox.register("index", lambda event_id: index_tasks.apply_index_event.apply_async(
-        args=[event_id], queue="index"))
-    outbox.register("promotion", lambda event_id: curation_tasks.run_promotion_event.apply_async(
-        args=[event_id], queue="default"))
+    outbox.register("index", _sender(index_tasks.apply_index_event.name, "index"))
+    outbox.register("promotion", _sender(curation_tasks.run_promotion_event.name, "default"))
     assert maintenance_tasks.redispatch_outbox.name == "cairn.outbox.redispatch"
     return celery_app
+
+
+def _sender(task_name: str, queue: str):
+    """An outbox handler that sends through the Celery app of the Flask app that dispatches.
+
+    A shared task sends through the process's most recently created Celery app, and the handlers
+    are process-wide too: with several apps in one process (tests, scripts) that is another app's
+    broker.
+    """
+    return lambda event_id: current_app.extensions["celery"].tasks[task_name].apply_async(
+        args=[event_id], queue=queue)
