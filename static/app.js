@@ -100,8 +100,9 @@
 
     // a form submits once: protects against double posts on slow connections
     document.querySelectorAll("form[method=post], form[method=POST]").forEach(function (form) {
-      form.addEventListener("submit", function () {
+      form.addEventListener("submit", function (event) {
         window.setTimeout(function () {
+          if (event.defaultPrevented) return;  // handled by a script (e.g. reactions.js)
           form.querySelectorAll("button[type=submit]").forEach(function (b) { b.disabled = true; });
         }, 0);
       });

@@ -1,0 +1,95 @@
+/* Reactions without a page reload: the reaction forms call the API (PUT or DELETE
+   /api/v1/posts/<id>/reactions/<emoji>) and redraw the post's reaction bar from the answer.
+   Without JavaScript, or when the API says no, the forms post to the HTML route as before. */
+(function () {
+  "use strict";
+
+  function me() {
+    var meta = document.querySelector('meta[name="cairn-user"]');
+    return meta ? Number(meta.getAttribute("content")) : null;
+  }
+
+  function reactionForm(bar, template, reaction, mine) {
+    var form = template.cloneNode(false);
+    form.className = "inline reaction-form";
+    form.setAttribute("data-react", "");
+    template.querySelectorAll("input[type=hidden]").forEach(function (input) {
+      var copy = input.cloneNode(false);
+      if (copy.name === "emoji") copy.value = reaction.emoji;
+      form.appendChild(copy);
+    });
+    var button = document.createElement("button");
+    button.type = "submit";
+    button.className = "reaction" + (mine ? " mine" : "");
+    button.setAttribute("aria-pressed", mine ? "true" : "false");
+    button.title = reaction.count + (reaction.count === 1 ? " reaction" : " reactions") +
+      (mine ? ", including yours (click to remove)" : "");
+    var emoji = document.createElement("span");
+    emoji.className = "emoji";
+    emoji.textContent = reaction.emoji;
+    var count = document.createElement("span");
+    count.className = "count";
+    count.textContent = String(reaction.count);
+    button.appendChild(emoji);
+    button.appendChild(document.createTextNode(" "));
+    button.appendChild(count);
+    form.appendChild(button);
+    form.addEventListener("submit", onSubmit);
+    return form;
+  }
+
+  function redraw(bar, reactions) {
+    var picker = bar.querySelector("details.react-picker");
+    var template = bar.querySelector("form[data-react]");
+    var user = me();
+    bar.querySelectorAll("form.reaction-form").forEach(function (f) { f.remove(); });
+    reactions.forEach(function (reaction) {
+      var mine = reaction.users.indexOf(user) !== -1;
+      bar.insertBefore(reactionForm(bar, template, reaction, mine), picker);
+    });
+    if (picker) {
+      picker.open = false;
+      var any = picker.querySelector(".react-any input[name=emoji]");
+      if (any) any.value = "";
+    }
+  }
+
+  function alreadyMine(bar, emoji) {
+    var mine = false;
+    bar.querySelectorAll("form.reaction-form").forEach(function (f) {
+      var input = f.querySelector("input[name=emoji]");
+      var button = f.querySelector("button[aria-pressed]");
+      if (input && button && input.value === emoji && button.getAttribute("aria-pressed") === "true") mine = true;
+    });
+    return mine;
+  }
+
+  function onSubmit(event) {
+    var form = event.currentTarget;
+    var bar = form.closest("[data-reactions]");
+    var input = form.querySelector("input[name=emoji]");
+    if (!bar || !input || !window.Cairn || !window.fetch) return;  // plain form post
+    var emoji = input.value.trim();
+    if (!emoji) return;
+    event.preventDefault();
+    var url = bar.getAttribute("data-api").replace("EMOJI", encodeURIComponent(emoji));
+    var method = alreadyMine(bar, emoji) ? "DELETE" : "PUT";
+    form.querySelectorAll("button").forEach(function (b) { b.disabled = true; });
+    window.Cairn.api(url, { method: method }).then(function (response) {
+      if (!response.ok) throw new Error("HTTP " + response.status);
+      return response.json();
+    }).then(function (post) {
+      redraw(bar, post.reactions || []);
+    }).catch(function () {
+      form.submit();  // let the HTML route answer (it shows a readable error page)
+    }).then(function () {
+      form.querySelectorAll("button").forEach(function (b) { b.disabled = false; });
+    });
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    document.querySelectorAll("[data-reactions] form[data-react]").forEach(function (form) {
+      form.addEventListener("submit", onSubmit);
+    });
+  });
+})();
