@@ -25,7 +25,8 @@ _ALLOWED_ATTRS = {
     "mark": {"class"},
 }
 
-MENTION_RE = re.compile(r"(?<![\w@])@([A-Za-z0-9][\w.\-]{0,79})")
+# a handle may contain dots and dashes but not end with one: "thanks @milo." mentions milo
+MENTION_RE = re.compile(r"(?<![\w@])@([A-Za-z0-9](?:[\w.\-]{0,78}\w)?)")
 TAG_RE = re.compile(r"(?<![\w#&])#([A-Za-z][\w\-]{0,49})")
 
 

@@ -12,21 +12,28 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-PRIVATE_KEY = re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----.*?(?:-----END [A-Z ]*PRIVATE KEY-----|\Z)", re.S)
+PRIVATE_KEY = re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY(?: BLOCK)?-----.*?"
+                         r"(?:-----END [A-Z ]*PRIVATE KEY(?: BLOCK)?-----|\Z)", re.S)
 URL_PASSWORD = re.compile(r"(?<=://)[^\s/:@]+:[^\s/@]+(?=@)")
 CREDENTIALS = [
     re.compile(r"\bAKIA[0-9A-Z]{16}\b"),                                  # AWS access key id
     re.compile(r"\bgh[pousr]_[A-Za-z0-9]{30,}\b"),                         # GitHub tokens
+    re.compile(r"\bgithub_pat_[A-Za-z0-9_]{22,}\b"),                      # GitHub fine-grained
     re.compile(r"\bxox[abprs]-[A-Za-z0-9-]{10,}\b"),                       # Slack tokens
     re.compile(r"\bsk_(?:live|test)_[A-Za-z0-9]{16,}\b"),                  # Stripe keys
     re.compile(r"\beyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\b"),  # JWT
     re.compile(r"(?i)\bbearer\s+[A-Za-z0-9._~+/=-]{16,}"),
-    re.compile(r"(?i)(\b(?:password|passwd|pwd|secret|api[_-]?key|token)\s*[:=]\s*)[^\s`'\"]{4,}"),
+    # `password: x`, `DB_PASSWORD="x"`, `"api_key": "x"`, `aws_secret_access_key = x`: the label stays
+    # (bounded repetitions: an unbounded identifier part made long texts take quadratic time)
+    re.compile(r"(?i)((?<![a-z0-9])(?:password|passwd|pwd|secret|api[_-]?key|token)(?:[_-][a-z0-9]{1,20}){0,3}"
+               r"[\"']?\s*[:=]\s*[\"']?)[^\s`'\"]{3,}"),
 ]
-EMAIL = re.compile(r"\b[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}\b")
+# the local part is bounded (RFC 5321: 64): unbounded, a long run like "x-x-x-…" took quadratic time
+EMAIL = re.compile(r"\b[A-Za-z0-9._%+-]{1,64}@[A-Za-z0-9-]{1,63}(?:\.[A-Za-z0-9-]{1,63})*\.[A-Za-z]{2,63}\b")
 CARD = re.compile(r"(?<![\d-])(?:\d[ -]?){12,18}\d(?![\d-])")
 IPV4 = re.compile(r"(?<![\d.])(?:\d{1,3}\.){3}\d{1,3}(?![\d.])")
-IPV6 = re.compile(r"(?<![\w:])(?:[0-9A-Fa-f]{1,4}:){2,7}[0-9A-Fa-f]{1,4}(?![\w:])")
+# also compressed forms (fe80::1); candidates are confirmed by _is_ipv6
+IPV6 = re.compile(r"(?<![\w:])(?:[0-9A-Fa-f]{0,4}:){2,7}[0-9A-Fa-f]{0,4}(?![\w:])")
 PHONE = re.compile(r"(?<![\w+])(?:\+\d{1,3}[ .-]?)?(?:\(\d{1,4}\)[ .-]?)?\d{2,4}[ .-]\d{2,4}[ .-]?\d{2,4}(?:[ .-]\d{2,4})?(?!\w)")
 
 
@@ -65,6 +72,11 @@ def _is_ip(match: str) -> bool:
     return True
 
 
+def _is_ipv6(match: str) -> bool:
+    # at least two groups, so that slices and scopes in code (a[::2], x::y) are left alone
+    return _is_ip(match) and sum(1 for part in match.split(":") if part) >= 2
+
+
 def _is_phone(match: str) -> bool:
     digits = re.sub(r"\D", "", match)
     return 9 <= len(digits) <= 15
@@ -82,7 +94,7 @@ def _detectors(policy: dict[str, Any]) -> list[tuple[str, re.Pattern[str], Any]]
     if enabled.get("card_number", True):
         found.append(("card_number", CARD, _is_card))
     if enabled.get("ip_address", True):
-        found += [("ip_address", IPV4, _is_ip), ("ip_address", IPV6, _is_ip)]
+        found += [("ip_address", IPV4, _is_ip), ("ip_address", IPV6, _is_ipv6)]
     if enabled.get("phone", True):
         found.append(("phone", PHONE, _is_phone))
     for custom in enabled.get("custom", []):
