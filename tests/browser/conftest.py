@@ -7,6 +7,7 @@ go to artifacts/screenshots/ (gitignored).
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -21,16 +22,13 @@ from cairn.extensions import db
 from cairn.kb import actions as kb
 from cairn.stream import actions as stream
 
-CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM = Path(os.environ.get("CAIRN_CHROMIUM", "/usr/bin/chromium"))
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
 PASSWORD = "browser-pass-2026"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
 
-if not CHROMIUM.exists():
-    pytest.skip(f"browser tests need Chromium at {CHROMIUM} (apt-get install chromium)", allow_module_level=True)
-
-sync_api = pytest.importorskip("playwright.sync_api", reason="browser tests need the playwright package")
+SKIP_REASON = f"browser tests need Chromium at {CHROMIUM} (apt-get install chromium, or set CAIRN_CHROMIUM)"
 
 
 @dataclass
@@ -95,6 +93,9 @@ def world(tmp_path) -> Iterator[World]:
 
 @pytest.fixture(scope="session")
 def browser():
+    if not CHROMIUM.exists():
+        pytest.skip(SKIP_REASON)
+    sync_api = pytest.importorskip("playwright.sync_api", reason="browser tests need the playwright package")
     with sync_api.sync_playwright() as p:
         chromium = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
         yield chromium
