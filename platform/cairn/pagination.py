@@ -8,6 +8,7 @@ import json
 from typing import Any
 
 from cairn.errors import Invalid
+from cairn.models_base import MAX_ID
 
 DEFAULT_LIMIT, MAX_LIMIT = 50, 200
 
@@ -25,6 +26,7 @@ def decode_cursor(cursor: str | None, types: tuple[type, ...] = (int,)) -> list[
     except (binascii.Error, ValueError, UnicodeDecodeError):
         raise Invalid("Malformed cursor.", {"cursor": ["not a cursor this server issued"]}) from None
     if (not isinstance(values, list) or len(values) != len(types)
-            or not all(type(v) is t for v, t in zip(values, types))):
+            or not all(type(v) is t for v, t in zip(values, types))
+            or any(type(v) is int and not 0 <= v <= MAX_ID for v in values)):
         raise Invalid("Malformed cursor.", {"cursor": ["not a cursor this server issued"]})
     return values

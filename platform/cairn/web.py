@@ -11,19 +11,31 @@ from markupsafe import Markup, escape
 from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 from werkzeug.exceptions import HTTPException
+from werkzeug.routing import IntegerConverter
 
 from cairn import search
 from cairn.auth import permissions
 from cairn.errors import Conflict, DomainError, Invalid
 from cairn.extensions import db
 from cairn.kb.actions import list_spaces, verification_state
+from cairn.models_base import MAX_ID
 from cairn.stream.actions import list_channels, unread_count
 
 CSP = ("default-src 'self'; img-src 'self' data: https:; style-src 'self'; script-src 'self'; "
        "object-src 'none'; base-uri 'self'; frame-ancestors 'none'; form-action 'self'")
 
 
+class IdConverter(IntegerConverter):
+    """``<int:...>`` in every route: a number no key can hold matches no route (404), instead of
+    reaching the database and failing there."""
+
+    def __init__(self, url_map, fixed_digits: int = 0, min: int | None = None, max: int | None = MAX_ID,
+                 signed: bool = False) -> None:
+        super().__init__(url_map, fixed_digits, min, max, signed)
+
+
 def init_app(app: Flask) -> None:
+    app.url_map.converters["int"] = IdConverter  # before the blueprints add their routes
     app.register_error_handler(DomainError, _domain_error)
     app.register_error_handler(CSRFError, _csrf_error)
     app.register_error_handler(IntegrityError, _integrity_error)

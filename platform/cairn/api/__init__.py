@@ -57,11 +57,24 @@ def load(schema: Schema, data: Any = None) -> dict[str, Any]:
         data = request.get_json(silent=True)
         if not isinstance(data, dict):
             raise Invalid("The body must be a JSON object.", {"_body": ["expected a JSON object"]})
+    nul = sorted(str(k) for k, v in data.items() if _has_nul(v)) if isinstance(data, dict) else []
+    if nul:  # PostgreSQL cannot store it; refuse it here rather than fail in the database
+        raise Invalid("The request is not valid.", {k: ["must not contain a NUL character"] for k in nul})
     try:
         return schema.load(data)
     except ValidationError as err:
         fields = err.messages if isinstance(err.messages, dict) else {"_body": err.messages}
         raise Invalid("The request is not valid.", {k: _flat(v) for k, v in fields.items()}) from None
+
+
+def _has_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, list):
+        return any(_has_nul(v) for v in value)
+    if isinstance(value, dict):
+        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+    return False
 
 
 def load_args(schema: Schema) -> dict[str, Any]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
+from cairn.api.schemas import Id
 from cairn.auth.actions import handle_for
 from cairn.auth.models import ROLES, User
 
@@ -25,7 +26,7 @@ class UserUpdate(Schema):
     role = fields.String(validate=validate.OneOf(ROLES))
     active = fields.Boolean()
     display_name = fields.String(validate=validate.Length(min=1, max=80))
-    groups = fields.List(fields.Integer(), validate=validate.Length(max=100))
+    groups = fields.List(Id(), validate=validate.Length(max=100))
 
 
 class GroupCreate(Schema):

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
-from cairn.api.schemas import ListArgs
+from cairn.api.schemas import Id, ListArgs
 from cairn.curation.models import STATUSES, Promotion
 
 
 class PromotionCreate(Schema):
-    post_ids = fields.List(fields.Integer(), required=True, validate=validate.Length(min=1, max=50))
+    post_ids = fields.List(Id(), required=True, validate=validate.Length(min=1, max=50))
     mode = fields.String(load_default="new", validate=validate.OneOf(("new", "append")))
-    article_id = fields.Integer(load_default=None, allow_none=True)
-    space_id = fields.Integer(load_default=None, allow_none=True)
+    article_id = Id(load_default=None, allow_none=True)
+    space_id = Id(load_default=None, allow_none=True)
 
 
 class PromotionArgs(ListArgs):

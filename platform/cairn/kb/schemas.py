@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
-from cairn.api.schemas import ListArgs
+from cairn.api.schemas import Id, ListArgs
 from cairn.auth.schemas import user_out
 from cairn.kb.actions import verification_state
 from cairn.kb.models import STATUSES, Article, ArticleRevision, Space
@@ -15,33 +15,33 @@ TAG = fields.String(validate=validate.Regexp(r"^[\w\-]{1,40}$", error="letters, 
 class SpaceCreate(Schema):
     name = fields.String(required=True, validate=validate.Length(min=1, max=80))
     description = fields.String(load_default="", validate=validate.Length(max=500))
-    groups = fields.List(fields.Integer(), load_default=list, validate=validate.Length(max=100))
+    groups = fields.List(Id(), load_default=list, validate=validate.Length(max=100))
 
 
 class SpaceUpdate(Schema):
     description = fields.String(validate=validate.Length(max=500))
-    groups = fields.List(fields.Integer(), validate=validate.Length(max=100))
+    groups = fields.List(Id(), validate=validate.Length(max=100))
 
 
 class ArticleCreate(Schema):
-    space_id = fields.Integer(required=True)
+    space_id = Id(required=True)
     title = fields.String(required=True, validate=validate.Length(min=1, max=200))
     body = fields.String(load_default="", validate=validate.Length(max=200_000))
     tags = fields.List(TAG, load_default=list, validate=validate.Length(max=30))
-    groups = fields.List(fields.Integer(), load_default=list, validate=validate.Length(max=100))
+    groups = fields.List(Id(), load_default=list, validate=validate.Length(max=100))
 
 
 class ArticleUpdate(Schema):
-    revision = fields.Integer(required=True, metadata={"description": "the revision the edit is based on"})
+    revision = Id(required=True, metadata={"description": "the revision the edit is based on"})
     title = fields.String(validate=validate.Length(min=1, max=200))
     body = fields.String(validate=validate.Length(max=200_000))
     tags = fields.List(TAG, validate=validate.Length(max=30))
-    groups = fields.List(fields.Integer(), validate=validate.Length(max=100))
+    groups = fields.List(Id(), validate=validate.Length(max=100))
     note = fields.String(load_default="", validate=validate.Length(max=300))
 
 
 class ArticleArgs(ListArgs):
-    space_id = fields.Integer(load_default=None)
+    space_id = Id(load_default=None)
     status = fields.String(load_default=None, validate=validate.OneOf(STATUSES))
 
 
@@ -51,8 +51,8 @@ class Transition(Schema):
 
 
 class DiffArgs(Schema):
-    from_ = fields.Integer(required=True, data_key="from", validate=validate.Range(min=1))
-    to = fields.Integer(required=True, validate=validate.Range(min=1))
+    from_ = Id(required=True, data_key="from")
+    to = Id(required=True)
 
 
 def space_out(space: Space) -> dict:

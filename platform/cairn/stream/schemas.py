@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
-from cairn.api.schemas import ListArgs
+from cairn.api.schemas import Id, ListArgs
 from cairn.auth.schemas import user_out
 from cairn.stream.models import Channel, Notification, Post, PostRevision
 
@@ -15,7 +15,7 @@ class ChannelCreate(Schema):
     name = fields.String(required=True, validate=validate.Length(min=1, max=80))
     topic = fields.String(load_default="", validate=validate.Length(max=250))
     private = fields.Boolean(load_default=False)
-    members = fields.List(fields.Integer(), load_default=list, validate=validate.Length(max=1000))
+    members = fields.List(Id(), load_default=list, validate=validate.Length(max=1000))
 
 
 class ChannelUpdate(Schema):
@@ -24,7 +24,7 @@ class ChannelUpdate(Schema):
 
 class PostCreate(Schema):
     body = fields.String(required=True, validate=BODY)
-    parent_id = fields.Integer(load_default=None, allow_none=True)
+    parent_id = Id(load_default=None, allow_none=True)
 
 
 class PostUpdate(Schema):
@@ -36,7 +36,7 @@ class NotificationArgs(ListArgs):
 
 
 class NotificationsRead(Schema):
-    ids = fields.List(fields.Integer(), load_default=None, validate=validate.Length(max=1000))
+    ids = fields.List(Id(), load_default=None, validate=validate.Length(max=1000))
 
 
 def channel_out(channel: Channel) -> dict:
