@@ -197,7 +197,8 @@ def test_promotion_page_follows_progress_until_the_draft_is_ready(open_session, 
 
 
 def test_phone_width_shows_the_sidebar_behind_a_menu_button(open_session, world):
-    milo = open_session("member", viewport={"width": 390, "height": 844}, color_scheme="dark")
+    milo = open_session("member", viewport={"width": 390, "height": 844}, color_scheme="dark",
+                        reduced_motion="reduce")
     milo.goto(f"/channels/{world.ids['engineering']}")
     sidebar = milo.page.locator("#sidebar")
     expect(sidebar).not_to_be_visible()
