@@ -6,9 +6,10 @@ Each domain declares its routes in its own ``api.py`` on a blueprint made by
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
-from flask import Blueprint, g, request
+from flask import Blueprint, current_app, g, request
 from flask_login import current_user
 from marshmallow import Schema, ValidationError
 
@@ -27,6 +28,12 @@ def api_blueprint(name: str) -> Blueprint:
     return bp
 
 
+def public(view: Callable) -> Callable:
+    """Mark a route that answers anonymous callers (getting a token, the OpenAPI document)."""
+    view.cairn_public = True  # type: ignore[attr-defined]
+    return view
+
+
 def _authenticate() -> None:
     header = request.headers.get("Authorization", "")
     g.actor = None
@@ -42,6 +49,10 @@ def _authenticate() -> None:
         if request.method in UNSAFE:
             csrf.protect()  # a browser session must send the X-CSRFToken header
         g.actor = current_user._get_current_object()
+    view = current_app.view_functions.get(request.endpoint or "")
+    if g.actor is None and not getattr(view, "cairn_public", False):
+        # before the route parses its input: an anonymous caller learns nothing but "log in"
+        raise Unauthorized("Authenticate with a bearer token or a session.")
 
 
 def actor() -> User:

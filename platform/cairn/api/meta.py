@@ -6,7 +6,7 @@ from flask import jsonify
 from marshmallow import fields, validate
 
 from cairn import audit
-from cairn.api import actor, api_blueprint, load_args, page
+from cairn.api import actor, api_blueprint, load_args, page, public
 from cairn.api.openapi import build_spec
 from cairn.api.schemas import ListArgs
 from cairn.auth import permissions as perm
@@ -29,6 +29,7 @@ def list_audit():
 
 
 @bp.get("/openapi.json")
+@public
 def openapi():
     """This API's OpenAPI 3 document, generated from the routes and marshmallow schemas."""
     return jsonify(build_spec())

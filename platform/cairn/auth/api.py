@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import current_app, jsonify
 from sqlalchemy import select
 
-from cairn.api import actor, api_blueprint, load, load_args, page
+from cairn.api import actor, api_blueprint, load, load_args, page, public
 from cairn.api.schemas import ListArgs
 from cairn.auth import actions, permissions as perm
 from cairn.auth.models import Group, User
@@ -18,6 +18,7 @@ bp = api_blueprint("api_auth")
 
 
 @bp.post("/tokens")
+@public
 @limiter.limit(lambda: current_app.config["CAIRN"]["rate_limit_login"])
 def create_token():
     data = load(TokenCreate())
