@@ -17,6 +17,7 @@ from whoosh import index as windex
 from whoosh import writing
 from whoosh.analysis import StemmingAnalyzer
 from whoosh.fields import BOOLEAN, DATETIME, ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
+from whoosh.filedb.filestore import FileStorage
 from whoosh.highlight import ContextFragmenter, HtmlFormatter
 from whoosh.index import LockError
 from whoosh.qparser import AndGroup, MultifieldParser, OrGroup, PlusMinusPlugin
@@ -58,8 +59,7 @@ class Index:
     def open(self) -> windex.Index:
         if self._ix is None:
             os.makedirs(self.path, exist_ok=True)
-            if not windex.exists_in(self.path):
-                windex.create_in(self.path, SCHEMA)
+            self._create_once()
             for attempt in range(20):  # open can fail while a commit renames the TOC
                 try:
                     self._ix = windex.open_dir(self.path)
@@ -69,6 +69,20 @@ class Index:
                         raise
                     time.sleep(0.05)
         return self._ix
+
+    def _create_once(self) -> None:
+        """Create the index if it is missing, under a file lock: the web and a worker may both
+        find it missing on a first start, and Whoosh's create deletes the index files it finds
+        (or fails with "File '_MAIN_0.toc' exists" when both create at once)."""
+        if windex.exists_in(self.path):
+            return
+        lock = FileStorage(self.path).lock("CREATE_LOCK")  # not "_MAIN_*": create deletes those
+        lock.acquire(blocking=True)
+        try:
+            if not windex.exists_in(self.path):
+                windex.create_in(self.path, SCHEMA)
+        finally:
+            lock.release()
 
     def searcher(self):
         """The cached searcher, replaced by a new one when the index has a newer generation.
