@@ -14,6 +14,7 @@ from alembic.config import Config as AlembicConfig
 from flask import current_app
 from flask.cli import FlaskGroup, with_appcontext
 from sqlalchemy import func, select
+from werkzeug.serving import run_simple
 
 from cairn import create_app, search
 from cairn.auth import actions as auth_actions
@@ -164,7 +165,8 @@ def serve_command(port: int, host: str, demo: bool) -> None:
     click.echo(f"Celery worker started (pid {worker.pid}, broker {app.config['CAIRN']['broker_url']}).")
     click.echo(f"Cairn is running at http://{host}:{port}/  (Ctrl+C stops it)")
     try:
-        app.run(host=host, port=port, debug=False, use_reloader=False, threaded=True)
+        # app.run() is a no-op inside a Flask CLI command; serve with werkzeug directly
+        run_simple(host, port, app, use_reloader=False, threaded=True)
     finally:
         worker.send_signal(signal.SIGTERM)
         try:

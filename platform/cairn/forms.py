@@ -21,7 +21,7 @@ def load_form(schema: Schema, **extra: Any) -> dict[str, Any]:
         if key in LIST_FIELDS:
             values = [v for raw in request.form.getlist(key) for v in raw.replace(",", " ").split() if v]
             data[key] = values
-        else:
-            data[key] = request.form[key]
+        else:  # browsers send CRLF line ends; store text as the API does, with LF
+            data[key] = request.form[key].replace("\r\n", "\n")
     data.update(extra)
     return load(schema, data)

@@ -21,6 +21,8 @@ from cairn.kb.actions import list_spaces, verification_state
 from cairn.models_base import MAX_ID
 from cairn.stream.actions import list_channels, unread_count
 
+TAG_RE = re.compile(r"(<[^>]*>)")
+REDACTION_RE = re.compile(r"\[REDACTED:([\w\-]+)\]")
 CSP = ("default-src 'self'; img-src 'self' data: https:; style-src 'self'; script-src 'self'; "
        "object-src 'none'; base-uri 'self'; frame-ancestors 'none'; form-action 'self'")
 
@@ -90,10 +92,13 @@ def _security_headers(response):
 
 
 def highlight_redactions(html: str) -> Markup:
-    """Show [REDACTED:kind] markers in sanitised HTML as highlighted marks."""
-    return Markup(re.sub(r"\[REDACTED:([\w\-]+)\]",
-                         lambda m: f'<mark class="redaction" title="redacted {escape(m.group(1))}">'
-                                   f"[redacted {escape(m.group(1))}]</mark>", str(html)))
+    """Show [REDACTED:kind] markers in sanitised HTML as highlighted marks (in text, not in tags)."""
+    def mark(m: re.Match[str]) -> str:
+        kind = escape(m.group(1))
+        return f'<mark class="redaction" title="redacted {kind}">[redacted {kind}]</mark>'
+
+    parts = TAG_RE.split(str(html))
+    return Markup("".join(part if part.startswith("<") else REDACTION_RE.sub(mark, part) for part in parts))
 
 
 def _sidebar() -> dict:

@@ -260,9 +260,9 @@ def revision(actor: User, article_id: int, number: int) -> ArticleRevision:
 
 def diff(actor: User, article_id: int, a: int, b: int) -> str:
     old, new = revision(actor, article_id, a), revision(actor, article_id, b)
-    return "".join(difflib.unified_diff(
-        old.body.splitlines(keepends=True), new.body.splitlines(keepends=True),
-        fromfile=f"revision {a}", tofile=f"revision {b}"))
+    return "\n".join(difflib.unified_diff(
+        old.body.splitlines(), new.body.splitlines(),
+        fromfile=f"revision {a}", tofile=f"revision {b}", lineterm=""))
 
 
 def sources(article: Article) -> list[ArticleSource]:
