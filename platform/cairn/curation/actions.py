@@ -116,10 +116,18 @@ def promoted_articles(actor: User, post_ids: list[int]) -> dict[int, list[Articl
 
 # --- the worker side --------------------------------------------------------------------------
 
-def _set(promotion_id: int, **values) -> None:
-    db.session.execute(update(Promotion).where(Promotion.id == promotion_id)
-                       .values(updated_at=utcnow(), **values))
+def _set(promotion_id: int, **values) -> bool:
+    """Record progress while the promotion is queued or running; False once it has left them
+    (another delivery of the task finished it), so a late delivery cannot set it running again."""
+    moved = db.session.execute(update(Promotion).where(Promotion.id == promotion_id,
+                                                       Promotion.status.in_(("queued", "running")))
+                               .values(updated_at=utcnow(), **values)).rowcount
     db.session.commit()
+    return bool(moved)
+
+
+def _status(s, promotion_id: int) -> str:
+    return s.scalar(select(Promotion.status).where(Promotion.id == promotion_id)) or "missing"
 
 
 def run_promotion(promotion_id: int) -> str:
@@ -129,7 +137,8 @@ def run_promotion(promotion_id: int) -> str:
         return "missing"
     if promotion.status not in ("queued", "running"):
         return promotion.status
-    _set(promotion_id, status="running", step="snapshot", attempts=promotion.attempts + 1)
+    if not _set(promotion_id, status="running", step="snapshot", attempts=Promotion.attempts + 1):
+        return _status(db.session, promotion_id)
     requester = promotion.requester
     posts = _snapshot(requester, promotion.post_ids)
     if not posts:
@@ -152,8 +161,7 @@ def run_promotion(promotion_id: int) -> str:
     duplicates = search.similar_articles(requester, text, limit=5)
 
     _set(promotion_id, step="draft", duplicates=duplicates)
-    _draft(promotion_id, requester, screened, findings)
-    return "needs_review"
+    return _draft(promotion_id, requester, screened, findings)
 
 
 def _snapshot(requester: User, post_ids: list[int]) -> list[Post]:
@@ -185,12 +193,19 @@ def suggest_title(text: str) -> str:
 
 
 def _draft(promotion_id: int, requester: User, screened: list[tuple[Post, str]],
-           findings: list[dict]) -> None:
+           findings: list[dict]) -> str:
     """Create (or append to) the article and move the promotion on, in ONE transaction."""
     with db.transaction() as s:
-        promotion = s.scalars(select(Promotion).where(Promotion.id == promotion_id).with_for_update(of=Promotion)).one()
-        if promotion.status != "running":
-            return
+        # Claim the promotion with a write before reading it: a concurrent delivery of the same
+        # task waits here (row lock on PostgreSQL, write lock on SQLite) and then matches nothing.
+        # A SELECT ... FOR UPDATE is not enough: SQLite ignores it, and the session's identity map
+        # would answer with the Promotion loaded before the wait, still "running".
+        claimed = s.execute(update(Promotion).where(Promotion.id == promotion_id, Promotion.status == "running")
+                            .values(updated_at=utcnow())).rowcount
+        if not claimed:
+            return _status(s, promotion_id)
+        promotion = s.scalars(select(Promotion).where(Promotion.id == promotion_id)
+                              .execution_options(populate_existing=True)).one()
         body = _compose(screened)
         tags = sorted(set(sum((hashtags(p.body) for p, _ in screened), [])) | {screened[0][0].channel.name})
         if promotion.mode == "append" and promotion.target_article_id:
@@ -227,6 +242,7 @@ def _draft(promotion_id: int, requester: User, screened: list[tuple[Post, str]],
                article_id=article.id, promotion_id=promotion.id)
         audit.record(s, requester.id, "promotion.draft", f"promotion:{promotion.id}",
                      article_id=article.id, redactions=len(findings))
+        return status
 
 
 def fail_promotion(promotion_id: int, error: str) -> None:
