@@ -50,7 +50,8 @@ def celery_settings(app: Flask) -> dict:
         }
     elif broker.startswith("redis"):
         # a task not acked within this time is redelivered (a SIGKILLed worker's task comes back)
-        settings["broker_transport_options"] = {"visibility_timeout": 300}
+        settings["broker_transport_options"] = {
+            "visibility_timeout": int(cfg["broker_visibility_timeout"])}
     return settings
 
 

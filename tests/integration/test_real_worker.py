@@ -1,0 +1,303 @@
+"""The outbox and the promotion pipeline on a real Celery worker and a real Redis broker."""
+
+from __future__ import annotations
+
+import re
+import time
+
+import pytest
+from sqlalchemy import func, select, update
+
+from cairn import outbox
+from cairn.audit import AuditEvent
+from cairn.curation.models import Promotion
+from cairn.extensions import db
+from cairn.kb.models import Article, ArticleRevision, ArticleSource
+from cairn.outbox import OutboxEvent
+from cairn.stream.models import Notification
+from tests.conftest import make_app
+from tests.integration.conftest import (blocking_writes, free_port, outbox_events, wait_for,
+                                       waiting_on_lock)
+
+pytestmark = pytest.mark.integration
+
+PROMOTION_TIMEOUT = 30
+
+
+def _channel(client, headers, name="ops") -> int:
+    resp = client.post("/api/v1/channels", json={"name": name}, headers=headers)
+    assert resp.status_code == 201, resp.get_json()
+    return resp.get_json()["id"]
+
+
+def _post(client, headers, channel_id: int, body: str, parent_id: int | None = None) -> dict:
+    payload = {"body": body, **({"parent_id": parent_id} if parent_id else {})}
+    resp = client.post(f"/api/v1/channels/{channel_id}/posts", json=payload, headers=headers)
+    assert resp.status_code == 201, resp.get_json()
+    return resp.get_json()
+
+
+def _space(client, headers, name="Runbooks") -> int:
+    resp = client.post("/api/v1/spaces", json={"name": name}, headers=headers)
+    assert resp.status_code == 201, resp.get_json()
+    return resp.get_json()["id"]
+
+
+def _request_promotion(client, headers, post_id: int, space_id: int) -> dict:
+    resp = client.post("/api/v1/promotions", json={"post_ids": [post_id], "space_id": space_id},
+                       headers=headers)
+    assert resp.status_code == 202, resp.get_json()
+    return resp.get_json()
+
+
+def _wait_for_promotion(client, headers, promotion_id: int, status: str = "needs_review",
+                        timeout: float = PROMOTION_TIMEOUT) -> dict:
+    def reached():
+        state = client.get(f"/api/v1/promotions/{promotion_id}", headers=headers).get_json()
+        assert state["status"] not in ("failed", "rejected") or state["status"] == status, state
+        return state if state["status"] == status else None
+
+    return wait_for(reached, timeout, f"promotion {promotion_id} to be {status}", interval=0.2)
+
+
+def _search_ids(client, headers, q: str, kind: str = "post") -> set[int]:
+    resp = client.get("/api/v1/search", query_string={"q": q}, headers=headers)
+    assert resp.status_code == 200, resp.get_json()
+    return {item["id"] for item in resp.get_json()["items"] if item["kind"] == kind}
+
+
+def _counts(promotion_id: int) -> tuple[int, int, int]:
+    """(articles, article sources, article revisions) the database holds for one promotion."""
+    db.session.rollback()
+    sources = db.session.scalar(select(func.count()).select_from(ArticleSource)
+                                .where(ArticleSource.promotion_id == promotion_id))
+    return (db.session.scalar(select(func.count()).select_from(Article)), sources,
+            db.session.scalar(select(func.count()).select_from(ArticleRevision)))
+
+
+def _promotion(promotion_id: int) -> Promotion:
+    db.session.rollback()
+    return db.session.get(Promotion, promotion_id, populate_existing=True)
+
+
+def _promotion_event_id(promotion_id: int) -> int:
+    ids = [e.id for e in outbox_events("promotion") if e.payload["promotion_id"] == promotion_id]
+    assert len(ids) == 1, ids
+    return ids[0]
+
+
+def test_promotion_runs_end_to_end_on_a_real_worker(client, people, bearer, start_worker):
+    start_worker()
+    member, other, curator = bearer(people.member), bearer(people.other), bearer(people.curator)
+    chan = _channel(client, member)
+    question = _post(client, member, chan, "How do I rotate the zanzibar staging key? "
+                     "Mail milo@example.com or call +1 415 555 0199.")
+    answer = _post(client, other, chan, "Run `vault rotate` on the quokka cluster, then restart the api.",
+                   parent_id=question["id"])
+    space = _space(client, curator)
+
+    started = time.monotonic()
+    promotion = _request_promotion(client, curator, question["id"], space)
+    assert promotion["status"] == "queued"  # the web answered at once; the worker does the rest
+    state = _wait_for_promotion(client, curator, promotion["id"])
+    elapsed = time.monotonic() - started
+
+    assert {f["kind"] for f in state["findings"]} >= {"email", "phone"}, state
+    article = client.get(f"/api/v1/articles/{state['article_id']}", headers=curator).get_json()
+    assert article["status"] == "in_review"
+    assert "[REDACTED:email]" in article["body"] and "[REDACTED:phone]" in article["body"]
+    assert "milo@example.com" not in article["body"] and "555 0199" not in article["body"]
+    assert "zanzibar" in article["body"] and "quokka cluster" in article["body"]
+    assert sorted(s["post_id"] for s in article["sources"]) == [question["id"], answer["id"]]
+    assert {s["promotion_id"] for s in article["sources"]} == {promotion["id"]}
+    for post in (question, answer):
+        shown = client.get(f"/api/v1/posts/{post['id']}", headers=curator).get_json()
+        assert [a["id"] for a in shown["promoted_to"]] == [article["id"]], shown
+        hidden = client.get(f"/api/v1/posts/{post['id']}", headers=member).get_json()
+        assert hidden["promoted_to"] == [], "a member must not learn of a draft under review"
+
+    # the same worker consumed the index queue: both posts and the draft are searchable
+    wait_for(lambda: question["id"] in _search_ids(client, member, "zanzibar"), 15,
+             "the question to be indexed by the worker")
+    wait_for(lambda: answer["id"] in _search_ids(client, member, "quokka"), 15,
+             "the answer to be indexed by the worker")
+    wait_for(lambda: _search_ids(client, curator, "zanzibar", kind="article") == {article["id"]},
+             15, "the draft article to be indexed")
+    wait_for(lambda: outbox.pending_count() == 0, 15, "every outbox event to be processed")
+    assert _counts(promotion["id"]) == (1, 2, 1)
+    assert elapsed < PROMOTION_TIMEOUT
+
+
+def test_post_written_while_broker_is_down_is_indexed_after_it_returns(
+        app, client, people, bearer, start_worker, settings, tmp_path):
+    start_worker()  # the worker is up; only the web's broker is unreachable
+    member = bearer(people.member)
+    dead = f"redis://127.0.0.1:{free_port()}/0"  # nothing listens there
+    overrides = {key: value for key, value in settings.items() if key != "database_url"}
+    web_down = make_app(settings["database_url"], tmp_path, **{**overrides, "broker_url": dead,
+                                                                 "redis_url": dead})
+    words = ["aardvark", "bilby", "cassowary", "dugong", "echidna", "fossa"]
+    try:
+        with web_down.test_client() as down:
+            chan = _channel(down, member, "zoo")
+            posts = [_post(down, member, chan, f"Sighting: one {word} near the gate.")
+                     for word in words[:4]]
+            posts += [_post(down, member, chan, f"Confirmed, a {word} too.", parent_id=posts[0]["id"])
+                      for word in words[4:]]  # saved and answered 201 although no task could be sent
+    finally:
+        web_down.extensions["cairn.engine"].dispose()
+
+    events = outbox_events("index")
+    assert sorted(e.payload["id"] for e in events) == sorted(p["id"] for p in posts)
+    assert all(e.processed_at is None and e.dispatched_at is None and e.attempts == 0 for e in events)
+    time.sleep(1)  # the live worker got nothing: the web never reached a broker
+    assert all(_search_ids(client, member, word) == set() for word in words)
+
+    assert outbox.redispatch_stale(0) == len(posts)  # what the periodic task runs, on the live broker
+    for post, word in zip(posts, words):
+        wait_for(lambda: post["id"] in _search_ids(client, member, word), 15,
+                 f"post {post['id']} ({word}) to be indexed after the broker came back")
+    wait_for(lambda: outbox.pending_count() == 0, 15, "every outbox event to be processed")
+    assert all(e.attempts == 1 and e.processed_at is not None for e in outbox_events("index"))
+
+
+def _thread_to_promote(client, people, bearer) -> tuple[dict, dict, int, dict]:
+    """A question with an answer, a space: (question, answer, space id, the curator's headers)."""
+    member, other, curator = bearer(people.member), bearer(people.other), bearer(people.curator)
+    chan = _channel(client, member)
+    question = _post(client, member, chan, "Where is the walrus backup runbook? Ping milo@example.com.")
+    answer = _post(client, other, chan, "In the vault, under walrus/restore.", parent_id=question["id"])
+    return question, answer, _space(client, curator), curator
+
+
+def _promotion_runs(worker) -> list[str]:
+    """The return values the worker logged for cairn.promotion.run, in order."""
+    return re.findall(r"cairn\.promotion\.run\[[^\]]+\] succeeded in \S+s: (.*)", worker.log())
+
+
+def _once_per_promotion(promotion_id: int) -> tuple[int, int]:
+    """(promotion.draft audit events, notifications) for one promotion."""
+    db.session.rollback()
+    target = f"promotion:{promotion_id}"
+    drafts = db.session.scalar(select(func.count()).select_from(AuditEvent).where(
+        AuditEvent.action == "promotion.draft", AuditEvent.target == target))
+    notes = db.session.scalar(select(func.count()).select_from(Notification).where(
+        Notification.kind == "promotion"))
+    return drafts, notes
+
+
+def test_redelivered_promotion_makes_exactly_one_article(client, people, bearer, start_worker):
+    question, answer, space, curator = _thread_to_promote(client, people, bearer)
+    promotion = _request_promotion(client, curator, question["id"], space)
+    event_id = _promotion_event_id(promotion["id"])
+    # the same event twice more, queued behind the first (what a redispatch or a redelivery does)
+    assert outbox.dispatch([event_id]) == 1 and outbox.dispatch([event_id]) == 1
+    assert outbox_events("promotion")[0].attempts == 3
+
+    worker = start_worker()
+    _wait_for_promotion(client, curator, promotion["id"])
+    worker.wait_log("cairn.promotion.run[", times=6)  # 3 received + 3 succeeded
+    wait_for(lambda: len(_promotion_runs(worker)) == 3, 10, "three promotion runs")
+    assert _promotion_runs(worker) == ["'needs_review'", "None", "None"]  # later ones: done already
+    assert _counts(promotion["id"]) == (1, 2, 1)
+
+    # the crash window between the draft's commit and the event's processed mark: the event
+    # comes back unprocessed, twice; the first run must find the draft and do nothing again
+    db.session.execute(update(OutboxEvent).where(OutboxEvent.id == event_id).values(processed_at=None))
+    db.session.commit()
+    outbox.dispatch([event_id])
+    outbox.dispatch([event_id])
+    wait_for(lambda: len(_promotion_runs(worker)) == 5, 15, "two more promotion runs")
+    assert _promotion_runs(worker)[3:] == ["'needs_review'", "None"]  # the status, nothing redone
+    assert _counts(promotion["id"]) == (1, 2, 1)
+    assert _once_per_promotion(promotion["id"]) == (1, 1)
+    final = _promotion(promotion["id"])
+    assert (final.status, final.attempts) == ("needs_review", 1)
+    assert outbox_events("promotion")[0].processed_at is not None
+
+
+def test_concurrent_deliveries_of_one_promotion_make_one_article(client, people, bearer, start_worker):
+    question, answer, space, curator = _thread_to_promote(client, people, bearer)
+    promotion = _request_promotion(client, curator, question["id"], space)
+    event_id = _promotion_event_id(promotion["id"])
+    outbox.dispatch([event_id])  # two deliveries of one event, for two workers at the same time
+    first, second = start_worker("default", wait=False), start_worker("default", wait=False)
+    with blocking_writes("promotions"):  # both take their delivery and stop at the first write
+        first.wait_log("cairn.promotion.run[")  # (a solo worker busy in a task answers no ping)
+        second.wait_log("cairn.promotion.run[")
+        time.sleep(0.5)
+    wait_for(lambda: len(_promotion_runs(first)) + len(_promotion_runs(second)) == 2, 30,
+             "both deliveries to finish")
+    indexer = start_worker("index")
+    runs = _promotion_runs(first) + _promotion_runs(second)
+    assert "'needs_review'" in runs and set(runs) <= {"'needs_review'", "None"}, runs  # None: retried
+    assert _counts(promotion["id"]) == (1, 2, 1)
+    assert _once_per_promotion(promotion["id"]) == (1, 1)
+    wait_for(lambda: outbox.pending_count() == 0, 15, "every outbox event to be processed")
+    assert indexer.alive()
+
+
+VISIBILITY_TIMEOUT = 3  # seconds; production keeps config/defaults.toml's 300
+
+
+def _kill_mid_promotion(client, people, bearer, start_worker, **worker_settings):
+    """Request a promotion, let a worker take it and stop mid-flight, SIGKILL that worker.
+
+    The worker blocks on a lock the test holds: on PostgreSQL in the draft step (its INSERT
+    INTO articles waits; snapshot, screening and duplicate search are committed), on SQLite at
+    its first write. Returns (promotion, curator headers, the killed task's id).
+    """
+    question, answer, space, curator = _thread_to_promote(client, people, bearer)
+    promotion = _request_promotion(client, curator, question["id"], space)
+    postgres = db.engine.dialect.name == "postgresql"
+    with blocking_writes("articles"):
+        doomed = start_worker("default", wait=False, **worker_settings)
+        doomed.wait_log("cairn.promotion.run[")
+        task_id = re.search(r"cairn\.promotion\.run\[([^\]]+)\] received", doomed.log()).group(1)
+        if postgres:
+            wait_for(lambda: waiting_on_lock("INSERT INTO articles"), 15, "the draft to wait on the lock")
+            assert _promotion(promotion["id"]).step == "draft"
+        else:
+            time.sleep(0.5)  # inside its first write, waiting for the database's write lock
+        doomed.kill()
+    assert "succeeded" not in doomed.log()
+    assert _promotion(promotion["id"]).status == ("running" if postgres else "queued")
+    assert _counts(promotion["id"])[:2] == (0, 0)
+    return promotion, curator, task_id
+
+
+def test_worker_killed_mid_promotion_ends_with_one_article(client, people, bearer, start_worker,
+                                                           redis_client):
+    promotion, curator, task_id = _kill_mid_promotion(
+        client, people, bearer, start_worker, broker_visibility_timeout=VISIBILITY_TIMEOUT)
+    # acks late: the killed worker never acked, so Redis still holds the message as un-acked
+    [(tag, delivered_at)] = redis_client.zrange("unacked_index", 0, -1, withscores=True)
+    assert task_id.encode() in redis_client.hget("unacked", tag)
+    time.sleep(max(0.0, delivered_at + VISIBILITY_TIMEOUT + 0.5 - time.time()))
+
+    worker = start_worker(broker_visibility_timeout=VISIBILITY_TIMEOUT)  # restores it on start
+    state = _wait_for_promotion(client, curator, promotion["id"])
+    assert f"cairn.promotion.run[{task_id}] succeeded" in worker.log()  # the same message, again
+    assert _counts(promotion["id"]) == (1, 2, 1)
+    assert _once_per_promotion(promotion["id"]) == (1, 1)
+    assert state["article_id"] == db.session.scalar(select(Article.id))
+    wait_for(lambda: outbox.pending_count() == 0, 15, "every outbox event to be processed")
+    assert redis_client.hlen("unacked") == 0
+
+
+def test_worker_killed_mid_promotion_is_recovered_by_the_outbox_redispatch(
+        client, people, bearer, start_worker, redis_client):
+    # production's visibility timeout (300 s): Redis gives the message back only after five
+    # minutes; the periodic outbox redispatch (every 15 s, for events older than 30 s) comes first
+    promotion, curator, task_id = _kill_mid_promotion(client, people, bearer, start_worker)
+    worker = start_worker()
+    wait_for(lambda: all(e.processed_at for e in outbox_events("index")), 15, "the posts' indexing")
+    time.sleep(1)
+    assert _promotion(promotion["id"]).status in ("queued", "running")  # nothing redelivered it
+    assert outbox.redispatch_stale(0) == 1  # the periodic task's function; only the promotion is due
+    _wait_for_promotion(client, curator, promotion["id"])
+    assert f"cairn.promotion.run[{task_id}]" not in worker.log()  # a new message did it
+    assert _counts(promotion["id"]) == (1, 2, 1)
+    assert _once_per_promotion(promotion["id"]) == (1, 1)
+    wait_for(lambda: outbox.pending_count() == 0, 15, "every outbox event to be processed")
+    assert redis_client.hlen("unacked") == 1  # the killed delivery; when it returns it is a no-op
