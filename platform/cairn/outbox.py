@@ -73,7 +73,7 @@ def dispatch(event_ids: list[int]) -> int:
     """Enqueue each event's task; an unreachable broker leaves the event for redispatch."""
     if not event_ids:
         return 0
-    sent = 0
+    sent: list[int] = []
     session = db.session()
     events = session.scalars(select(OutboxEvent).where(OutboxEvent.id.in_(event_ids))).all()
     for event in events:
@@ -86,14 +86,17 @@ def dispatch(event_ids: list[int]) -> int:
         except Exception as exc:  # broker down: the periodic redispatch will retry
             log.warning("outbox event %s not dispatched: %s", event.id, exc)
             continue
-        sent += 1
+        sent.append(event.id)
+    # marked after every send, in one write: a write between two sends would hold SQLite's lock
+    # while an eager task (tests) writes its event's processed_at on its own connection
+    if sent:
         session.execute(
             update(OutboxEvent)
-            .where(OutboxEvent.id == event.id)
+            .where(OutboxEvent.id.in_(sent))
             .values(dispatched_at=utcnow(), attempts=OutboxEvent.attempts + 1)
         )
     session.commit()
-    return sent
+    return len(sent)
 
 
 def redispatch_stale(older_than_seconds: int) -> int:
