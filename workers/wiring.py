@@ -40,13 +40,15 @@ def celery_settings(app: Flask) -> dict:
     }
     if broker.startswith("filesystem://"):
         folder = os.path.join(cfg["instance"], "broker")
-        for sub in ("queue", "processed"):
+        for sub in ("queue", "processed", "control"):
             os.makedirs(os.path.join(folder, sub), exist_ok=True)
         settings["broker_transport_options"] = {
             "data_folder_in": os.path.join(folder, "queue"),
             "data_folder_out": os.path.join(folder, "queue"),
             "processed_folder": os.path.join(folder, "processed"),
             "store_processed": False,
+            # kombu's default is a "control" folder in the current directory
+            "control_folder": os.path.join(folder, "control"),
         }
     elif broker.startswith("redis"):
         # a task not acked within this time is redelivered (a SIGKILLed worker's task comes back)
