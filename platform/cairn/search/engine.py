@@ -6,6 +6,7 @@ Whoosh has one writer per index: every write happens in the `index` queue's sing
 
 from __future__ import annotations
 
+import logging
 import math
 import os
 import threading
@@ -20,10 +21,13 @@ from whoosh.fields import BOOLEAN, DATETIME, ID, KEYWORD, NUMERIC, STORED, TEXT,
 from whoosh.filedb.filestore import FileStorage
 from whoosh.highlight import ContextFragmenter, HtmlFormatter
 from whoosh.index import LockError
-from whoosh.qparser import AndGroup, MultifieldParser, OrGroup, PlusMinusPlugin
-from whoosh.query import And, DateRange, Every, Not, Or, Query, Term
+from whoosh.qparser import AndGroup, FieldsPlugin, MultifieldParser, OrGroup, PlusMinusPlugin
+from whoosh.query import And, DateRange, Every, Not, Or, Phrase, Query, Term
 
+from cairn.errors import Invalid
 from cairn.search.query import ParsedQuery
+
+log = logging.getLogger(__name__)
 
 SCHEMA = Schema(
     id=ID(unique=True, stored=True),
@@ -148,8 +152,17 @@ class Index:
 
     def _text_query(self, text: str, group=None) -> Query:
         parser = MultifieldParser(["title", "body", "tags"], SCHEMA, group=group or AndGroup)
-        parser.add_plugin(PlusMinusPlugin())
-        return parser.parse(text)
+        # a minus excludes only at the start of a word: "k8s-prod" is one term, not "k8s NOT prod"
+        parser.add_plugin(PlusMinusPlugin(minusexpr=r"(?<![^\s(])-"))
+        # our operators (from:, in:, tag: ...) are read before; Whoosh's own field:value syntax
+        # would reach internal fields (acl, obj_id) and fail on the stored-only ones
+        parser.remove_plugin_class(FieldsPlugin)
+        try:
+            query = parser.parse(text)
+        except Exception as exc:  # Whoosh's parser fails on some nestings, e.g. "a (-b c)"
+            log.info("unparsable query %r: %r", text, exc)
+            raise Invalid("The query could not be read: simplify it.", {"q": ["malformed query"]}) from None
+        return query.accept(_phrase_where_positions)
 
     def build_query(self, parsed: ParsedQuery, text_group=None) -> Query:
         parts: list[Query] = []
@@ -190,6 +203,13 @@ class Index:
 
     def key_terms(self, text: str, numterms: int = 12) -> list[str]:
         return [t for t, _ in self.searcher().key_terms_from_text("body", text, numterms=numterms)]
+
+
+def _phrase_where_positions(q: Query) -> Query:
+    """A phrase needs positions: on a keyword field (tags) it becomes "all these words"."""
+    if isinstance(q, Phrase) and not SCHEMA[q.fieldname].format.supports("positions"):
+        return And([Term(q.fieldname, word) for word in q.words])
+    return q
 
 
 def _boost(fields: dict[str, Any], now: datetime) -> float:
