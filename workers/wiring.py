@@ -11,6 +11,7 @@ from flask import Flask, current_app
 from cairn import outbox
 from workers.tasks import curation as curation_tasks
 from workers.tasks import index as index_tasks
+from workers.tasks import kb as kb_tasks
 from workers.tasks import maintenance as maintenance_tasks
 
 
@@ -35,6 +36,7 @@ def celery_settings(app: Flask) -> dict:
         "worker_hijack_root_logger": False,
         "beat_schedule": {
             "outbox-redispatch": {"task": "cairn.outbox.redispatch", "schedule": timedelta(seconds=15)},
+            "kb-verification-sweep": {"task": "cairn.kb.mark_overdue", "schedule": timedelta(hours=1)},
         },
         "beat_schedule_filename": os.path.join(cfg["instance"], "celerybeat-schedule"),
     }
@@ -71,6 +73,7 @@ def celery_init_app(app: Flask) -> Celery:
     outbox.register("index", _sender(index_tasks.apply_index_event.name, "index"))
     outbox.register("promotion", _sender(curation_tasks.run_promotion_event.name, "default"))
     assert maintenance_tasks.redispatch_outbox.name == "cairn.outbox.redispatch"
+    assert kb_tasks.mark_overdue.name == "cairn.kb.mark_overdue"
     return celery_app
 
 

@@ -57,7 +57,7 @@ def _init_extensions(app: Flask) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
-    from cairn import web
+    from cairn import admin, web
     from cairn.api import meta as meta_api
     from cairn.auth import api as auth_api, views as auth_views
     from cairn.curation import api as curation_api, views as curation_views
@@ -67,5 +67,5 @@ def _register_blueprints(app: Flask) -> None:
 
     web.init_app(app)
     for module in (auth_views, stream_views, kb_views, curation_views, search_views,
-                   auth_api, stream_api, kb_api, curation_api, search_api, meta_api):
+                   auth_api, stream_api, kb_api, curation_api, search_api, meta_api, admin):
         app.register_blueprint(module.bp)

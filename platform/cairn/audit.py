@@ -30,11 +30,16 @@ def record(session: Session, actor_id: int | None, action: str, target: str, **d
 
 
 def list_events(action: str | None = None, target: str | None = None, cursor: str | None = None,
-                limit: int = 50) -> tuple[list[AuditEvent], str | None]:
-    """Newest first; callers check that the actor is an admin (permissions.require_admin)."""
+                limit: int = 50, actor_id: int | None = None) -> tuple[list[AuditEvent], str | None]:
+    """Newest first; callers check that the actor is an admin (permissions.require_admin).
+    An ``action`` ending in a dot is a prefix: "article." matches every article action."""
     q = select(AuditEvent).order_by(AuditEvent.id.desc()).limit(limit + 1)
-    if action:
+    if action and action.endswith("."):
+        q = q.where(AuditEvent.action.startswith(action, autoescape=True))
+    elif action:
         q = q.where(AuditEvent.action == action)
+    if actor_id is not None:
+        q = q.where(AuditEvent.actor_id == actor_id)
     if target:
         q = q.where(AuditEvent.target == target)
     after = decode_cursor(cursor)

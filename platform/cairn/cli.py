@@ -1,4 +1,4 @@
-"""The `cairn` command: serve, init, seed, user, worker, beat, reindex (a Flask CLI group)."""
+"""The `cairn` command: serve, init, seed, user, import, worker, beat, reindex (a Flask CLI group)."""
 
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ from cairn import create_app, search
 from cairn.auth import actions as auth_actions
 from cairn.auth.models import ROLES, User
 from cairn.extensions import db
+from cairn.kb.import_command import import_docs_command
 
 
 def alembic_config() -> AlembicConfig:
@@ -97,6 +98,14 @@ def user_create(email: str, password: str, role: str, display_name: str | None) 
     except DomainError as err:
         raise click.ClickException(f"{err.message} {err.fields or ''}".strip()) from None
     click.echo(f"Created {user.role} {user.email} (id {user.id}).")
+
+
+@main.group("import")
+def import_group() -> None:
+    """Import content from elsewhere (idempotent: a re-run creates nothing new)."""
+
+
+import_group.add_command(import_docs_command, "docs")
 
 
 @main.command("reindex")

@@ -18,6 +18,8 @@ from cairn.auth import permissions
 from cairn.errors import Conflict, DomainError, Invalid
 from cairn.extensions import db
 from cairn.kb.actions import list_spaces, verification_state
+from cairn.kb.flags import open_flag_count
+from cairn.kb.verification import verification_due
 from cairn.models_base import MAX_ID
 from cairn.stream.actions import list_channels, unread_count
 
@@ -43,7 +45,8 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(IntegrityError, _integrity_error)
     app.register_error_handler(HTTPException, _http_error)
     app.after_request(_security_headers)
-    app.jinja_env.globals.update(perm=permissions, verification_state=verification_state)
+    app.jinja_env.globals.update(perm=permissions, verification_state=verification_state,
+                                 verification_due=verification_due)
     app.jinja_env.filters["redactions"] = highlight_redactions
     app.context_processor(_sidebar)
     app.add_url_rule("/healthz", "healthz", healthz)
@@ -106,7 +109,7 @@ def _sidebar() -> dict:
         return {}
     user = current_user._get_current_object()
     return {"sidebar_channels": list_channels(user), "sidebar_spaces": list_spaces(user),
-            "unread_notifications": unread_count(user)}
+            "unread_notifications": unread_count(user), "open_flags_count": open_flag_count(user)}
 
 
 def healthz():

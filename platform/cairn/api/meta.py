@@ -8,7 +8,7 @@ from marshmallow import fields, validate
 from cairn import audit
 from cairn.api import actor, api_blueprint, load_args, page, public
 from cairn.api.openapi import build_spec
-from cairn.api.schemas import ListArgs
+from cairn.api.schemas import Id, ListArgs
 from cairn.auth import permissions as perm
 
 bp = api_blueprint("api_meta")
@@ -17,6 +17,7 @@ bp = api_blueprint("api_meta")
 class AuditArgs(ListArgs):
     action = fields.String(load_default=None, validate=validate.Length(max=64))
     target = fields.String(load_default=None, validate=validate.Length(max=64))
+    actor_id = Id(load_default=None)
 
 
 @bp.get("/audit")
@@ -24,7 +25,8 @@ def list_audit():
     """The audit log of governance actions (admins only)."""
     perm.require_admin(actor())
     args = load_args(AuditArgs())
-    items, nxt = audit.list_events(args["action"], args["target"], args["cursor"], args["limit"])
+    items, nxt = audit.list_events(args["action"], args["target"], args["cursor"], args["limit"],
+                                   actor_id=args["actor_id"])
     return jsonify(page([audit.event_out(e) for e in items], nxt))
 
 

@@ -15,7 +15,7 @@ from sqlalchemy.sql import ColumnElement
 from cairn.auth.models import User, group_members
 from cairn.errors import Forbidden, NotFound, RuleViolation
 from cairn.extensions import db
-from cairn.kb.models import Article, Space, article_groups, space_groups
+from cairn.kb.models import Article, ArticleFlag, Space, article_groups, space_groups
 from cairn.stream.models import Channel, Post, channel_members
 
 READABLE_STATUSES = ("published", "archived")
@@ -143,6 +143,76 @@ def allowed_targets(status: str) -> list[str]:
     return [to for (frm, to) in TRANSITIONS if frm == status]
 
 
+def transition_options(user: User, article: Article, *, second_approver: bool,
+                       last_revision_author_id: int | None) -> list[tuple[str, str | None]]:
+    """The moves to offer ``user``: (to, None) when allowed, (to, why not) when a rule refuses it
+    (shown as a disabled button with the reason); moves the user's role never allows are left out."""
+    options: list[tuple[str, str | None]] = []
+    for to in allowed_targets(article.status):
+        try:
+            check_transition(user, article, to, second_approver=second_approver,
+                             last_revision_author_id=last_revision_author_id)
+        except Forbidden:
+            continue
+        except RuleViolation as refused:
+            options.append((to, refused.message))
+            continue
+        options.append((to, None))
+    return options
+
+
+def can_manage_space(user: User, space: Space) -> bool:
+    return can_read_space(user, space) and can_manage_spaces(user)
+
+
+def can_verify_article(user: User, article: Article) -> bool:
+    return can_read_article(user, article) and (user.is_curator or user.id == article.owner_id)
+
+
+def can_restore_revision(user: User, article: Article) -> bool:
+    return can_edit_article(user, article)
+
+
+# --- reader flags -----------------------------------------------------------------------------
+
+def can_flag_article(user: User, article: Article) -> bool:
+    return user.is_active and can_read_article(user, article)
+
+
+def can_resolve_flag(user: User, flag: ArticleFlag) -> bool:
+    """The article's owner and curators (who can see it) work the flag queue."""
+    return can_read_article(user, flag.article) and (user.is_curator or user.id == flag.article.owner_id)
+
+
+def can_see_flag(user: User, flag: ArticleFlag) -> bool:
+    return can_resolve_flag(user, flag) or (
+        flag.reporter_id == user.id and can_read_article(user, flag.article))
+
+
+def visible_flags_clause(user: User) -> ColumnElement[bool]:
+    """Flags on articles the user may read, and only those they resolve or raised themselves."""
+    readable = ArticleFlag.article_id.in_(select(Article.id).where(visible_articles_clause(user)))
+    if user.is_curator:
+        return readable
+    owned = ArticleFlag.article_id.in_(select(Article.id).where(Article.owner_id == user.id))
+    return and_(readable, or_(owned, ArticleFlag.reporter_id == user.id))
+
+
+def resolvable_flags_clause(user: User) -> ColumnElement[bool]:
+    """The user's queue: flags they may resolve (a subset of visible_flags_clause)."""
+    readable = ArticleFlag.article_id.in_(select(Article.id).where(visible_articles_clause(user)))
+    if user.is_curator:
+        return readable
+    return and_(readable, ArticleFlag.article_id.in_(select(Article.id).where(Article.owner_id == user.id)))
+
+
+def access_flag(user: User, flag_id: int) -> ArticleFlag:
+    flag = db.session.get(ArticleFlag, flag_id)
+    if flag is None or not can_see_flag(user, flag):
+        raise NotFound("Flag not found.")
+    return flag
+
+
 def visible_spaces_clause(user: User) -> ColumnElement[bool]:
     if user.is_admin:
         return true()
@@ -183,6 +253,10 @@ def access_article(user: User, article_id: int) -> Article:
 
 
 # --- administration ---------------------------------------------------------------------------
+
+def can_view_audit(user: User) -> bool:
+    return user.is_admin
+
 
 def require_admin(user: User) -> None:
     if not user.is_admin:

@@ -14,12 +14,12 @@ from cairn.auth.models import Group, User
 from cairn.errors import Conflict, Forbidden, Invalid, NotFound, RuleViolation
 from cairn.extensions import db
 from cairn.kb.models import Article, ArticleRevision, ArticleSource, Space
+from cairn.kb.verification import policy_interval_days, verification_state, verify_article  # noqa: F401  (re-exported)
 from cairn.models_base import utcnow
 from cairn.pagination import decode_cursor, encode_cursor
 from cairn.stream.actions import notify
 from cairn.stream.models import Post
 from cairn.text import render_markdown, slugify
-
 
 # --- spaces -----------------------------------------------------------------------------------
 
@@ -47,23 +47,46 @@ def create_space(actor: User, name: str, description: str = "", group_ids: list[
     return space
 
 
+UNSET = object()  # "leave as is", where None means "clear the override"
+
+
 def update_space(actor: User, space_id: int, *, description: str | None = None,
-                 group_ids: list[int] | None = None) -> Space:
+                 group_ids: list[int] | None = None, owner_id: int | None = None,
+                 verify_interval_days: int | None | object = UNSET) -> Space:
+    """Change a space's settings (curators); every change is audited."""
     with db.transaction() as s:
         space = perm.access_space(actor, space_id)
-        if not perm.can_manage_spaces(actor):
+        if not perm.can_manage_space(actor, space):
             raise Forbidden("Only curators can change spaces.")
-        if description is not None:
-            space.description = description
-        if group_ids is not None:
+        changed: dict[str, object] = {}
+        reindex = False
+        if description is not None and description != space.description:
+            space.description = changed["description"] = description
+        if owner_id is not None and owner_id != space.owner_id:
+            owner = s.get(User, owner_id)
+            if owner is None or not owner.active:
+                raise Invalid("Unknown owner.", {"owner_id": ["no active user with this id"]})
+            space.owner_id = changed["owner_id"] = owner.id
+            space.owner = owner
+        if verify_interval_days is not UNSET and verify_interval_days != space.verify_interval_days:
+            space.verify_interval_days = changed["verify_interval_days"] = verify_interval_days
+            reindex = True  # badges depend on the interval
+        if changed:
+            audit.record(s, actor.id, "space.update", f"space:{space.id}", **changed)
+        if group_ids is not None and set(group_ids) != space.group_ids:
             groups = _groups(s, group_ids)
             _check_narrowing_kept(s, space, {g.id for g in groups})
             space.groups = groups
             audit.record(s, actor.id, "space.groups", f"space:{space.id}", groups=sorted(group_ids))
-            # every article's ACL depends on its space's groups: reindex them
-            for article_id in s.scalars(select(Article.id).where(Article.space_id == space.id)):
-                outbox.emit(s, "index", doc="article", id=article_id)
+            reindex = True  # every article's ACL depends on its space's groups
+        if reindex:
+            _reindex_space(s, space)
     return space
+
+
+def _reindex_space(s, space: Space) -> None:
+    for article_id in s.scalars(select(Article.id).where(Article.space_id == space.id)):
+        outbox.emit(s, "index", doc="article", id=article_id)
 
 
 def _check_narrowing_kept(s, space: Space, group_ids: set[int]) -> None:
@@ -79,6 +102,14 @@ def _check_narrowing_kept(s, space: Space, group_ids: set[int]) -> None:
             {"groups": [f"article {a.id} ({a.title}) is restricted to a group not in the list"
                         for a in stranded]},
         )
+
+
+def space_setting_choices(actor: User) -> tuple[list[User], list[Group]]:
+    """Who may own a space and which groups may read it: the choices on the settings page."""
+    if not perm.can_manage_spaces(actor):
+        raise Forbidden("Only curators can change spaces.")
+    users = list(db.session.scalars(select(User).where(User.active.is_(True)).order_by(User.display_name)))
+    return users, list(db.session.scalars(select(Group).order_by(Group.name)))
 
 
 def list_spaces(actor: User) -> list[Space]:
@@ -151,40 +182,51 @@ def edit_article(actor: User, article_id: int, base_revision: int, *, title: str
         article = perm.access_article(actor, article_id)
         if not perm.can_edit_article(actor, article):
             raise Forbidden("You cannot edit this article.")
-        if base_revision != article.revision:
-            raise Conflict(
-                f"The article changed since you opened it (now revision {article.revision}).",
-                {"revision": [f"latest is {article.revision}"]},
-            )
-        if title is not None:
-            article.title = title.strip()
-        if body is not None:
-            article.body, article.html = body, render_markdown(body)
-        if tags is not None:
-            article.tags = " ".join(sorted(set(tags)))
+        check_base_revision(article, base_revision)
         if group_ids is not None:
             article.groups = _restriction(s, article.space, group_ids)
             audit.record(s, actor.id, "article.groups", f"article:{article.id}", groups=sorted(group_ids))
-        article.revision += 1
-        article.updated_at = utcnow()
-        s.add(ArticleRevision(article_id=article.id, number=article.revision, title=article.title,
-                              body=article.body, tags=article.tags, author_id=actor.id, note=note))
-        outbox.emit(s, "index", doc="article", id=article.id)
+        save_revision(s, actor, article, title=title, body=body, tags=tags, note=note)
     return article
+
+
+def check_base_revision(article: Article, base_revision: int) -> None:
+    if base_revision != article.revision:
+        raise Conflict(
+            f"The article changed since you opened it (now revision {article.revision}).",
+            {"revision": [f"latest is {article.revision}"]},
+        )
+
+
+def save_revision(s, actor: User, article: Article, *, title: str | None = None, body: str | None = None,
+                  tags: list[str] | None = None, note: str = "") -> ArticleRevision:
+    """Apply the changes and add the next numbered, immutable revision (caller's transaction)."""
+    if title is not None:
+        article.title = title.strip()
+    if body is not None:
+        article.body, article.html = body, render_markdown(body)
+    if tags is not None:
+        article.tags = " ".join(sorted(set(tags)))
+    article.revision += 1
+    article.updated_at = utcnow()
+    rev = ArticleRevision(article_id=article.id, number=article.revision, title=article.title,
+                          body=article.body, tags=article.tags, author_id=actor.id, note=note)
+    s.add(rev)
+    outbox.emit(s, "index", doc="article", id=article.id)
+    return rev
 
 
 def transition_article(actor: User, article_id: int, to: str, note: str = "") -> Article:
     with db.transaction() as s:
         article = perm.access_article(actor, article_id)
-        last_author = s.scalar(select(ArticleRevision.author_id).where(
-            ArticleRevision.article_id == article.id, ArticleRevision.number == article.revision))
         perm.check_transition(actor, article, to, second_approver=_policy_second_approver(),
-                              last_revision_author_id=last_author)
+                              last_revision_author_id=_last_author(article))
         old = article.status
         article.status = to
         article.updated_at = utcnow()
         if to == "published":
             article.published_at = article.verified_at = utcnow()
+            article.needs_verification_since = None
         audit.record(s, actor.id, f"article.{to}", f"article:{article.id}", old=old, note=note)
         _finish_promotions(s, actor, article, to)
         outbox.emit(s, "index", doc="article", id=article.id)
@@ -201,30 +243,19 @@ def _finish_promotions(s, actor: User, article: Article, to: str) -> None:
         listener(s, actor, article, to)
 
 
-def verify_article(actor: User, article_id: int) -> Article:
-    with db.transaction() as s:
-        article = perm.access_article(actor, article_id)
-        if article.status != "published":
-            raise RuleViolation("Only published articles can be verified.", {"status": ["not published"]})
-        if not (actor.is_curator or actor.id == article.owner_id):
-            raise Forbidden("Only the owner or a curator can verify.")
-        article.verified_at = utcnow()
-        audit.record(s, actor.id, "article.verify", f"article:{article.id}")
-        outbox.emit(s, "index", doc="article", id=article.id)
-    return article
-
-
 def _policy_second_approver() -> bool:
     return bool(current_app.config["POLICY"].get("publication", {}).get("require_second_approver"))
 
 
-def verification_state(article: Article) -> str:
-    """verified | needs_verification | unverified (drafts, or never verified)."""
-    if article.status != "published" or article.verified_at is None:
-        return "unverified"
-    days = article.verify_interval_days or current_app.config["POLICY"]["verification"]["interval_days"]
-    age = utcnow() - article.verified_at
-    return "verified" if age.days < days else "needs_verification"
+def _last_author(article: Article) -> int | None:
+    return db.session.scalar(select(ArticleRevision.author_id).where(
+        ArticleRevision.article_id == article.id, ArticleRevision.number == article.revision))
+
+
+def transition_choices(actor: User, article: Article) -> list[tuple[str, str | None]]:
+    """The lifecycle buttons for ``actor``: (to, None) to offer, (to, reason) to show refused."""
+    return perm.transition_options(actor, article, second_approver=_policy_second_approver(),
+                                   last_revision_author_id=_last_author(article))
 
 
 def list_articles(actor: User, space_id: int | None = None, status: str | None = None,
@@ -259,6 +290,7 @@ def revision(actor: User, article_id: int, number: int) -> ArticleRevision:
 
 
 def diff(actor: User, article_id: int, a: int, b: int) -> str:
+    """The unified diff of two revisions' bodies (kb.revisions.compare also pairs them side by side)."""
     old, new = revision(actor, article_id, a), revision(actor, article_id, b)
     return "\n".join(difflib.unified_diff(
         old.body.splitlines(), new.body.splitlines(),

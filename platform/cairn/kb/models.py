@@ -12,6 +12,7 @@ from cairn.extensions import Base
 from cairn.models_base import UTCDateTime, utcnow
 
 STATUSES = ("draft", "in_review", "published", "archived")
+FLAG_KINDS = ("outdated", "wrong", "unclear", "duplicate")
 
 space_groups = Table(
     "space_groups",
@@ -38,6 +39,8 @@ class Space(Base):
     description: Mapped[str] = mapped_column(String(500), default="")
     owner_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # overrides the policy's verification.interval_days for this space's articles
+    verify_interval_days: Mapped[int | None] = mapped_column(Integer)
 
     owner: Mapped[User | None] = relationship(lazy="joined")
     groups: Mapped[list[Group]] = relationship(secondary=space_groups, lazy="selectin")
@@ -49,7 +52,8 @@ class Space(Base):
 
 class Article(Base):
     __tablename__ = "articles"
-    __table_args__ = (UniqueConstraint("space_id", "slug"),)
+    __table_args__ = (UniqueConstraint("space_id", "slug"),
+                      UniqueConstraint("space_id", "import_key", name="uq_articles_import_key"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     space_id: Mapped[int] = mapped_column(ForeignKey("spaces.id", ondelete="CASCADE"), index=True)
@@ -67,6 +71,13 @@ class Article(Base):
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     verify_interval_days: Mapped[int | None] = mapped_column(Integer)
+    # set by the verification sweep when the article expired and its owner was notified; cleared
+    # by verifying: one notification per expiry
+    needs_verification_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # an imported article: the file's path relative to the imported folder, and the hash of its
+    # converted content (a re-import adds a revision only when the file changed)
+    import_key: Mapped[str | None] = mapped_column(String(500))
+    import_hash: Mapped[str | None] = mapped_column(String(64))
 
     space: Mapped[Space] = relationship(lazy="joined")
     author: Mapped[User] = relationship(foreign_keys=[author_id], lazy="joined")
@@ -114,3 +125,23 @@ class ArticleSource(Base):
     article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"), index=True)
     post_id: Mapped[int] = mapped_column(ForeignKey("posts.id", ondelete="CASCADE"), index=True)
     promotion_id: Mapped[int | None] = mapped_column(ForeignKey("promotions.id", ondelete="SET NULL"))
+
+
+class ArticleFlag(Base):
+    """A reader's report that an article is outdated or wrong (KCS "flag it"), until resolved."""
+
+    __tablename__ = "article_flags"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    comment: Mapped[str] = mapped_column(String(1000), default="")
+    reporter_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    resolver_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    resolution: Mapped[str] = mapped_column(String(1000), default="")
+
+    article: Mapped[Article] = relationship(lazy="joined")
+    reporter: Mapped[User | None] = relationship(foreign_keys=[reporter_id], lazy="joined")
+    resolver: Mapped[User | None] = relationship(foreign_keys=[resolver_id], lazy="joined")

@@ -37,6 +37,18 @@ def sync_document(kind: str, obj_id: int) -> None:
     _index().upsert([doc] if doc else [], deletes=[] if doc else [key])
 
 
+def sync_documents(kind: str, ids: list[int]) -> None:
+    """``sync_document`` for many rows in one index commit (bulk imports)."""
+    docs, deletes = [], []
+    for obj_id in ids:
+        doc = documents.load_document(kind, obj_id)
+        if doc:
+            docs.append(doc)
+        else:
+            deletes.append(documents.doc_key(kind, obj_id))
+    _index().upsert(docs, deletes=deletes)
+
+
 def reindex(progress=None) -> int:
     """Rebuild the whole index from the database; returns the number of documents."""
     return _index().rebuild(documents.all_documents(), progress=progress)
@@ -68,6 +80,10 @@ def query(user: User, q: str, kind: str | None = None, limit: int = 20, cursor: 
     facets = {"kind": _count(hits, "kind")}
     page = hits[offset: offset + limit]
     items = [_item(h) for h in page]
+    badges = documents.verification_badges([i["id"] for i in items if i["kind"] == "article"])
+    for item in items:
+        if item["kind"] == "article":
+            item["verification"] = badges.get(item["id"], "unverified")
     nxt = encode_cursor(offset + limit) if len(hits) > offset + limit else None
     if offset == 0 and q.strip():
         with db.transaction() as s:
