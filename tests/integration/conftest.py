@@ -163,8 +163,14 @@ class Worker:
         return self.log().count(fragment)
 
     def wait_log(self, fragment: str, times: int = 1, timeout: float = 30.0) -> None:
-        wait_for(lambda: self.count(fragment) >= times, timeout,
-                 f"{fragment!r} {times}x in the worker log:\n{self.log()}")
+        def seen() -> bool:
+            if self.count(fragment) >= times:
+                return True
+            if not self.alive() and self.proc.returncode != -signal.SIGKILL:
+                pytest.fail(f"worker exited with {self.proc.returncode}:\n{self.log()}")
+            return False
+
+        wait_for(seen, timeout, f"{fragment!r} {times}x in the worker log:\n{self.log()}")
 
     def kill(self) -> None:
         """SIGKILL: no warm shutdown, no ack, no reject; the task in hand stays un-acked in Redis."""

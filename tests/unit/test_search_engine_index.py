@@ -1,9 +1,8 @@
-"""The Whoosh index folder shared by processes: a cached searcher and a first-start creation."""
+"""The Whoosh index folder shared by processes: a cached searcher, and creation on a first start."""
 
 from __future__ import annotations
 
-import multiprocessing
-import time
+import threading
 
 from cairn.search.engine import Index
 
@@ -22,21 +21,23 @@ def test_a_cached_searcher_follows_writes_from_an_empty_index_through_merges(tmp
     assert stored == ["version 37", "version 38", "version 39"]  # no replaced version comes back
 
 
-def _index_one(path: str, key: int, start: float) -> None:
-    while time.time() < start:
-        pass
-    Index(path).upsert([_doc(key, "hello")])
-
-
-def test_processes_finding_no_index_create_it_once(tmp_path):
-    for attempt in range(3):
+def test_web_and_worker_finding_no_index_create_it_once(tmp_path):
+    """Threads with an Index each stand for the web and worker processes (the lock is a file lock)."""
+    for attempt in range(5):
         path = str(tmp_path / f"index-{attempt}")
-        start = time.time() + 0.5
-        procs = [multiprocessing.Process(target=_index_one, args=(path, k, start))
-                 for k in range(4)]
-        for proc in procs:
-            proc.start()
-        for proc in procs:
-            proc.join(timeout=60)
-        assert [p.exitcode for p in procs] == [0] * 4
-        assert Index(path).doc_count() == 4  # nobody's create wiped another's documents
+        barrier, errors = threading.Barrier(6), []
+
+        def index_one(key: int) -> None:
+            barrier.wait(timeout=30)  # all find the index missing at the same moment
+            try:
+                Index(path).upsert([_doc(key, "hello")])
+            except Exception as exc:  # noqa: BLE001 - reported below
+                errors.append(exc)
+
+        threads = [threading.Thread(target=index_one, args=(k,)) for k in range(6)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=60)
+        assert errors == []
+        assert Index(path).doc_count() == 6  # nobody's create wiped another's documents
