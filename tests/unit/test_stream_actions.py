@@ -300,3 +300,19 @@ def test_marking_read_touches_only_the_callers_own_notifications(people, general
     assert actions.mark_notifications_read(people.curator, mine) == 1
     assert actions.notifications(people.curator, unread_only=True)[0] == []
     assert len(actions.notifications(people.curator)[0]) == 1
+
+
+def test_notifications_about_an_article_one_cannot_read_are_neither_listed_nor_counted(people):
+    from cairn.auth import actions as auth
+
+    eng = f.group("eng", people.curator)
+    space = f.space(people.curator, "Eng", groups=(eng,))
+    art = f.article(people.curator, space, "Hidden plans", status="published")
+    with db.transaction() as s:
+        actions.notify(s, people.other.id, "promotion", "Hidden plans was published", article_id=art.id)
+        actions.notify(s, people.other.id, "promotion", "Something else")
+    assert [n.text for n in actions.notifications(people.other)[0]] == ["Something else"]
+    assert actions.unread_count(people.other) == 1
+    auth.set_group_member(None, eng.id, people.other.id, True)
+    f.refresh(people.other)
+    assert actions.unread_count(people.other) == 2

@@ -16,7 +16,7 @@ from cairn.auth.models import User, group_members
 from cairn.errors import Forbidden, NotFound, RuleViolation
 from cairn.extensions import db
 from cairn.kb.models import Article, ArticleFlag, Space, article_groups, space_groups
-from cairn.stream.models import Channel, Post, channel_members
+from cairn.stream.models import Channel, Notification, Post, channel_members
 
 READABLE_STATUSES = ("published", "archived")
 
@@ -250,6 +250,16 @@ def access_article(user: User, article_id: int) -> Article:
     if article is None or not can_read_article(user, article):
         raise NotFound("Article not found.")
     return article
+
+
+def visible_notifications_clause(user: User) -> ColumnElement[bool]:
+    """The user's notifications, while they may still read the post and the article they name
+    (a notification's text quotes a channel name or an article title)."""
+    posts = select(Post.id).where(visible_posts_clause(user))
+    articles = select(Article.id).where(visible_articles_clause(user))
+    return and_(Notification.user_id == user.id,
+                or_(Notification.post_id.is_(None), Notification.post_id.in_(posts)),
+                or_(Notification.article_id.is_(None), Notification.article_id.in_(articles)))
 
 
 # --- administration ---------------------------------------------------------------------------

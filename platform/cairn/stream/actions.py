@@ -244,10 +244,8 @@ def notify(s, user_id: int, kind: str, text: str, **refs) -> None:
 
 def notifications(actor: User, unread_only: bool = False, limit: int = 50,
                   cursor: str | None = None) -> tuple[list[Notification], str | None]:
-    """The actor's notifications, minus those about posts they can no longer read."""
-    readable_post = Notification.post_id.is_(None) | Notification.post_id.in_(
-        select(Post.id).where(perm.visible_posts_clause(actor)))
-    q = (select(Notification).where(Notification.user_id == actor.id, readable_post)
+    """The actor's notifications, minus those about posts or articles they can no longer read."""
+    q = (select(Notification).where(perm.visible_notifications_clause(actor))
          .order_by(Notification.id.desc()).limit(limit + 1))
     if unread_only:
         q = q.where(Notification.read_at.is_(None))
@@ -260,10 +258,8 @@ def notifications(actor: User, unread_only: bool = False, limit: int = 50,
 
 
 def unread_count(actor: User) -> int:
-    readable_post = Notification.post_id.is_(None) | Notification.post_id.in_(
-        select(Post.id).where(perm.visible_posts_clause(actor)))
     return db.session.scalar(select(func.count()).select_from(Notification).where(
-        Notification.user_id == actor.id, Notification.read_at.is_(None), readable_post)) or 0
+        perm.visible_notifications_clause(actor), Notification.read_at.is_(None))) or 0
 
 
 def mark_notifications_read(actor: User, ids: list[int] | None = None) -> int:
