@@ -174,3 +174,18 @@ def test_the_import_command_shows_progress_and_is_idempotent(app, people, handbo
     assert "0 created, 0 updated, 4 unchanged" in again.output
     missing = runner.invoke(cairn_cli, ["import", "docs", str(docs), "--space", "Nowhere"])
     assert missing.exit_code != 0 and "No space named 'Nowhere'" in missing.output
+
+
+def test_large_imports_convert_in_a_process_pool_with_the_same_result(people, handbook, docs, monkeypatch):
+    monkeypatch.setattr(importer, "POOL_THRESHOLD", 2)
+    report = importer.import_documents(docs, "Handbook", processes=2)
+    assert (report.created, report.failed) == (4, [])
+    assert _by_key()["ops/backup.rst"].title == "Restoring a backup"
+
+
+def test_a_file_whose_bytes_change_but_not_its_article_adds_no_revision(people, handbook, docs):
+    importer.import_documents(docs, "Handbook")
+    (docs / "vpn.md").write_text(VPN_MD + "\n\n\n")  # trailing blank lines: same article
+    report = importer.import_documents(docs, "Handbook")
+    assert (report.updated, report.unchanged) == (0, 4)
+    assert _by_key()["vpn.md"].revision == 1
