@@ -41,7 +41,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
 
 def _init_extensions(app: Flask) -> None:
-    from cairn import outbox, search
+    from cairn import live, outbox, search
     from cairn.auth.views import init_login
     from cairn.extensions import csrf, db, limiter
     from workers.wiring import celery_init_app
@@ -49,10 +49,13 @@ def _init_extensions(app: Flask) -> None:
     db.init_app(app)
     db.after_commit(outbox.flush_after_commit)
     db.after_rollback(outbox.discard_after_rollback)
+    db.after_commit(live.flush_after_commit)
+    db.after_rollback(live.discard_after_rollback)
     init_login(app)
     csrf.init_app(app)
     limiter.init_app(app)
     search.init_app(app)
+    live.init_app(app)
     celery_init_app(app)
 
 

@@ -40,3 +40,9 @@ class Conflict(DomainError):
 
 class RuleViolation(DomainError):
     status, code = 422, "rule_violated"
+
+
+class Unavailable(DomainError):
+    """The server is at a capacity limit (e.g. live-update streams); try again shortly."""
+
+    status, code = 503, "unavailable"

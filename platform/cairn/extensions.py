@@ -38,11 +38,14 @@ class Database:
         self._after_commit: list[Callable[[Session], None]] = []
         self._after_rollback: list[Callable[[Session], None]] = []
 
+    # create_app registers its hooks on this process-wide object once per app: keep one of each
     def after_commit(self, hook: Callable[[Session], None]) -> None:
-        self._after_commit.append(hook)
+        if hook not in self._after_commit:
+            self._after_commit.append(hook)
 
     def after_rollback(self, hook: Callable[[Session], None]) -> None:
-        self._after_rollback.append(hook)
+        if hook not in self._after_rollback:
+            self._after_rollback.append(hook)
 
     def init_app(self, app: Flask) -> None:
         url = app.config["DATABASE_URL"]

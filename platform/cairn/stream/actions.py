@@ -8,7 +8,7 @@ import unicodedata
 from flask import current_app
 from sqlalchemy import delete, func, select, update
 
-from cairn import audit, outbox
+from cairn import audit, live, outbox
 from cairn.auth import permissions as perm
 from cairn.auth.actions import handle_for
 from cairn.auth.models import User
@@ -111,6 +111,7 @@ def create_post(actor: User, channel_id: int, body: str, parent_id: int | None =
                        post_id=post.id)
         _record_mentions(s, actor, post, channel)
         outbox.emit(s, "index", doc="post", id=post.id)
+        live.publish(s, channel.id, "post.created", post_id=post.id, parent_id=post.parent_id)
     return post
 
 
@@ -140,6 +141,7 @@ def edit_post(actor: User, post_id: int, body: str) -> Post:
         post.body, post.html, post.edited_at = body, render_markdown(body), utcnow()
         _record_mentions(s, actor, post, post.channel)
         outbox.emit(s, "index", doc="post", id=post.id)
+        live.publish(s, post.channel_id, "post.edited", post_id=post.id, parent_id=post.parent_id)
     return post
 
 
@@ -154,6 +156,7 @@ def delete_post(actor: User, post_id: int) -> None:
             s.execute(update(Post).where(Post.id == post.parent_id).values(reply_count=Post.reply_count - 1))
         audit.record(s, actor.id, "post.delete", f"post:{post.id}", author_id=post.author_id)
         outbox.emit(s, "index", doc="post", id=post.id)
+        live.publish(s, post.channel_id, "post.deleted", post_id=post.id, parent_id=post.parent_id)
 
 
 def post_revisions(actor: User, post_id: int) -> list[PostRevision]:
@@ -213,6 +216,7 @@ def add_reaction(actor: User, post_id: int, emoji: str) -> Post:
         if post.author_id != actor.id:
             notify(s, post.author_id, "reaction", f"{actor.display_name} reacted {emoji} to your post",
                    post_id=post.id)
+        live.publish(s, post.channel_id, "reaction.changed", post_id=post.id, parent_id=post.parent_id)
     s.refresh(post)
     return post
 
@@ -225,6 +229,7 @@ def remove_reaction(actor: User, post_id: int, emoji: str) -> Post:
             Reaction.post_id == post.id, Reaction.user_id == actor.id, Reaction.emoji == emoji))
         if gone.rowcount == 0:
             raise NotFound("You have not reacted with this emoji.")
+        live.publish(s, post.channel_id, "reaction.changed", post_id=post.id, parent_id=post.parent_id)
     s.refresh(post)
     return post
 
