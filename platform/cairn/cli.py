@@ -6,6 +6,7 @@ import os
 import signal
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 
 import click
@@ -106,6 +107,30 @@ def import_group() -> None:
 
 
 import_group.add_command(import_docs_command, "docs")
+
+
+@import_group.command("slack")
+@click.argument("export", type=click.Path(exists=True, dir_okay=False))
+@click.option("--batch-size", default=500, show_default=True, help="Messages per transaction.")
+@with_appcontext
+def import_slack_command(export: str, batch_size: int) -> None:
+    """Import a Slack workspace export (the .zip): users, channels, threads, reactions."""
+    from cairn.stream.slack_import import SlackExport, import_export
+
+    upgrade_database()
+    try:
+        data = SlackExport.open(export)
+    except (ValueError, zipfile.BadZipFile) as err:
+        raise click.ClickException(str(err)) from None
+    with click.progressbar(length=data.message_count(), label="Importing Slack messages", show_pos=True) as bar:
+        result = import_export(data, progress=bar.update, batch_size=batch_size)
+    skipped = ", ".join(f"{n} {why}" for why, n in sorted(result.skipped.items())) or "none"
+    click.echo(f"Users: {result.users_created} created, {result.users_matched} matched by e-mail. "
+               f"Channels: {result.channels_created} created.")
+    click.echo(f"Skipped: {skipped}. Already imported: {result.posts_existing}. "
+               f"The index worker indexes the new posts.")
+    click.echo(f"{result.posts_created} messages imported ({result.reactions_created} reactions) in "
+               f"{result.seconds:.1f}s: {result.messages_per_second:.0f} messages/s")
 
 
 @main.command("reindex")

@@ -11,7 +11,11 @@ from cairn import outbox, search
              retry_backoff=True, retry_backoff_max=60, max_retries=8)
 def apply_index_event(event_id: int) -> None:
     with outbox.handling(event_id) as payload:
-        if payload is not None:
+        if payload is None:
+            return
+        if "ids" in payload:  # a bulk import's batch: one index commit for all of it
+            search.sync_documents(payload["doc"], payload["ids"])
+        else:
             search.sync_document(payload["doc"], payload["id"])
 
 

@@ -31,6 +31,8 @@ class User(UserMixin, Base):
     role: Mapped[str] = mapped_column(String(16), default="member")
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # where an imported user came from (e.g. "slack:U024BE7LH"): a re-run finds it again
+    external_id: Mapped[str | None] = mapped_column(String(120), unique=True, index=True)
 
     groups: Mapped[list[Group]] = relationship(
         secondary=group_members, back_populates="members", lazy="selectin"

@@ -39,14 +39,9 @@ def sync_document(kind: str, obj_id: int) -> None:
 
 def sync_documents(kind: str, ids: list[int]) -> None:
     """``sync_document`` for many rows in one index commit (bulk imports)."""
-    docs, deletes = [], []
-    for obj_id in ids:
-        doc = documents.load_document(kind, obj_id)
-        if doc:
-            docs.append(doc)
-        else:
-            deletes.append(documents.doc_key(kind, obj_id))
-    _index().upsert(docs, deletes=deletes)
+    loaded = documents.load_documents(kind, ids)
+    _index().upsert([doc for doc in loaded.values() if doc],
+                    deletes=[documents.doc_key(kind, i) for i, doc in loaded.items() if not doc])
 
 
 def reindex(progress=None) -> int:

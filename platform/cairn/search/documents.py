@@ -84,6 +84,13 @@ def load_document(kind: str, obj_id: int) -> dict[str, Any] | None:
     raise ValueError(f"unknown document kind {kind!r}")
 
 
+def load_documents(kind: str, ids: list[int]) -> dict[int, dict[str, Any] | None]:
+    """``load_document`` for many rows of one kind, fetched in one query (bulk imports)."""
+    model, build = {"post": (Post, post_document), "article": (Article, article_document)}[kind]
+    rows = {row.id: row for row in db.session.scalars(select(model).where(model.id.in_(ids)))}
+    return {i: build(rows[i]) if i in rows else None for i in ids}
+
+
 def all_documents(batch: int = 1000):
     """Every document, streamed in id order (for reindexing)."""
     for model, build in ((Post, post_document), (Article, article_document)):

@@ -28,6 +28,7 @@ class Channel(Base):
     private: Mapped[bool] = mapped_column(Boolean, default=False)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    external_id: Mapped[str | None] = mapped_column(String(120), unique=True, index=True)  # imports
 
     members: Mapped[list[User]] = relationship(secondary=channel_members, lazy="selectin")
 
@@ -52,6 +53,7 @@ class Post(Base):
     edited_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     reply_count: Mapped[int] = mapped_column(Integer, default=0)
+    external_id: Mapped[str | None] = mapped_column(String(120), unique=True, index=True)  # imports
 
     channel: Mapped[Channel] = relationship(lazy="joined")
     author: Mapped[User] = relationship(lazy="joined")
