@@ -6,8 +6,9 @@ from cairn.curation.models import Promotion
 from cairn.kb.models import Article, ArticleFlag, ArticleRevision, ArticleSource, Space
 from cairn.outbox import OutboxEvent
 from cairn.search.models import SearchLog
-from cairn.stream.models import Channel, Mention, Notification, Post, PostRevision, Reaction
+from cairn.stream.models import (Bookmark, Channel, ChannelRead, Mention, Notification, Post, PostFlag,
+                                 PostRevision, Reaction, ThreadAnswer)
 
-__all__ = ["ApiToken", "Article", "ArticleFlag", "ArticleRevision", "ArticleSource", "AuditEvent", "Channel", "Group",
-           "Mention", "Notification", "OutboxEvent", "Post", "PostRevision", "Promotion", "Reaction",
-           "SearchLog", "Space", "User"]
+__all__ = ["ApiToken", "Article", "ArticleFlag", "ArticleRevision", "ArticleSource", "AuditEvent", "Bookmark", "Channel",
+           "ChannelRead", "Group", "Mention", "Notification", "OutboxEvent", "Post", "PostFlag", "PostRevision",
+           "Promotion", "Reaction", "SearchLog", "Space", "ThreadAnswer", "User"]

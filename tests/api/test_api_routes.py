@@ -218,7 +218,7 @@ def test_reactions_are_added_counted_and_removed(client, people, h):
     chan = f.channel(people.member, "eng")
     post = f.post(people.member, chan, "shipped")
     r = ok(client.put(f"/api/v1/posts/{post.id}/reactions/🎉", headers=h.other))
-    assert r["reactions"] == [{"emoji": "🎉", "count": 1, "users": [people.other.id]}]
+    assert r["reactions"] == [{"emoji": "🎉", "count": 1, "users": [people.other.id], "names": ["Olga Other"]}]
     r = ok(client.put(f"/api/v1/posts/{post.id}/reactions/:tada:", headers=h.curator))
     assert [x["emoji"] for x in r["reactions"]] == ["🎉", "tada"]
     r = ok(client.delete(f"/api/v1/posts/{post.id}/reactions/🎉", headers=h.other))

@@ -229,7 +229,8 @@ def test_reacting_twice_with_the_same_emoji_is_a_conflict_and_adds_nothing(peopl
         actions.add_reaction(people.other, post.id, "👍")
     assert f.counts() == before
     assert actions.add_reaction(people.member, post.id, "👍").reaction_summary() == [
-        {"emoji": "👍", "count": 2, "users": [people.other.id, people.member.id]}]
+        {"emoji": "👍", "count": 2, "users": [people.other.id, people.member.id],
+         "names": ["Olga Other", "Milo Member"]}]
 
 
 def test_short_names_with_and_without_colons_are_the_same_reaction(people, general):

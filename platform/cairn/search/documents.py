@@ -13,6 +13,7 @@ from cairn.extensions import db
 from cairn.kb.actions import verification_state
 from cairn.kb.models import Article
 from cairn.stream.models import Post
+from cairn.stream.signals import is_accepted_answer
 from cairn.text import hashtags
 
 
@@ -21,7 +22,7 @@ def doc_key(kind: str, obj_id: int) -> str:
 
 
 def post_document(post: Post) -> dict[str, Any] | None:
-    if post.deleted_at is not None:
+    if post.deleted_at is not None or post.hidden_at is not None:  # hidden by a moderator: out
         return None
     return {
         "id": doc_key("post", post.id),
@@ -39,6 +40,7 @@ def post_document(post: Post) -> dict[str, Any] | None:
         "status": "posted",
         "verified": False,
         "reactions": len(post.reactions),
+        "answer": post.parent_id is not None and is_accepted_answer(post),
         "acl": " ".join(perm.post_acl(post)),
     }
 

@@ -14,9 +14,11 @@ from cairn.auth.actions import handle_for
 from cairn.auth.models import User
 from cairn.errors import Conflict, Forbidden, Invalid, NotFound
 from cairn.extensions import db
+from cairn.kb.models import Article
 from cairn.models_base import utcnow
 from cairn.pagination import decode_cursor, encode_cursor
 from cairn.stream.models import Channel, Mention, Notification, Post, PostRevision, Reaction
+from cairn.stream.unread import start_reading_at_latest
 from cairn.text import mentioned_handles, render_markdown
 
 CHANNEL_NAME_RE = re.compile(r"^[a-z0-9][a-z0-9_\-]{0,79}$")
@@ -55,10 +57,11 @@ def update_channel(actor: User, channel_id: int, *, topic: str | None = None) ->
 
 
 def join_channel(actor: User, channel_id: int) -> Channel:
-    with db.transaction():
+    with db.transaction() as s:
         channel = perm.access_channel(actor, channel_id)
         if actor.id not in channel.member_ids:
             channel.members.append(db.session.get(User, actor.id))
+            start_reading_at_latest(s, channel.id, actor.id)  # a newcomer's unread count starts at 0
     return channel
 
 
@@ -160,10 +163,21 @@ def delete_post(actor: User, post_id: int) -> None:
 
 
 def post_revisions(actor: User, post_id: int) -> list[PostRevision]:
+    return revisions_page(actor, post_id, limit=None)[0]
+
+
+def revisions_page(actor: User, post_id: int, cursor: str | None = None, limit: int | None = 50
+                   ) -> tuple[list[PostRevision], str | None]:
+    """A post's earlier bodies, oldest first, by keyset on id (``limit=None``: all)."""
     post = perm.access_post(actor, post_id)
-    return list(db.session.scalars(
-        select(PostRevision).where(PostRevision.post_id == post.id).order_by(PostRevision.id)
-    ))
+    q = select(PostRevision).where(PostRevision.post_id == post.id).order_by(PostRevision.id)
+    after = decode_cursor(cursor)
+    if after:
+        q = q.where(PostRevision.id > after[0])
+    if limit is None:
+        return list(db.session.scalars(q)), None
+    revs = list(db.session.scalars(q.limit(limit + 1)))
+    return revs[:limit], (encode_cursor(revs[limit - 1].id) if len(revs) > limit else None)
 
 
 def timeline(actor: User, channel_id: int, cursor: str | None = None, limit: int = 50
@@ -172,7 +186,7 @@ def timeline(actor: User, channel_id: int, cursor: str | None = None, limit: int
     channel = perm.access_channel(actor, channel_id)
     after = decode_cursor(cursor)
     q = (select(Post).where(Post.channel_id == channel.id, Post.parent_id.is_(None),
-                            Post.deleted_at.is_(None))
+                            perm.shown_posts_clause(actor))
          .order_by(Post.id.desc()).limit(limit + 1))
     if after:
         q = q.where(Post.id < after[0])
@@ -182,12 +196,24 @@ def timeline(actor: User, channel_id: int, cursor: str | None = None, limit: int
 
 
 def thread(actor: User, post_id: int) -> tuple[Post, list[Post]]:
+    root, replies, _ = thread_page(actor, post_id, limit=None)
+    return root, replies
+
+
+def thread_page(actor: User, post_id: int, cursor: str | None = None, limit: int | None = 100
+                ) -> tuple[Post, list[Post], str | None]:
+    """A thread's root and its replies, oldest first, by keyset on id (``limit=None``: all)."""
     post = perm.access_post(actor, post_id)
     root = post if post.parent_id is None else perm.access_post(actor, post.parent_id)
-    replies = list(db.session.scalars(
-        select(Post).where(Post.parent_id == root.id, Post.deleted_at.is_(None)).order_by(Post.id)
-    ))
-    return root, replies
+    q = select(Post).where(Post.parent_id == root.id, perm.shown_posts_clause(actor)).order_by(Post.id)
+    after = decode_cursor(cursor)
+    if after:
+        q = q.where(Post.id > after[0])
+    if limit is None:
+        return root, list(db.session.scalars(q)), None
+    replies = list(db.session.scalars(q.limit(limit + 1)))
+    nxt = encode_cursor(replies[limit - 1].id) if len(replies) > limit else None
+    return root, replies[:limit], nxt
 
 
 # --- reactions --------------------------------------------------------------------------------
@@ -265,6 +291,19 @@ def notifications(actor: User, unread_only: bool = False, limit: int = 50,
 def unread_count(actor: User) -> int:
     return db.session.scalar(select(func.count()).select_from(Notification).where(
         perm.visible_notifications_clause(actor), Notification.read_at.is_(None))) or 0
+
+
+def open_notification(actor: User, notification_id: int) -> Notification:
+    """One of the actor's notifications, marked read (to follow its link)."""
+    with db.transaction() as s:
+        note = s.get(Notification, notification_id)
+        if (note is None or note.user_id != actor.id
+                or (note.post_id and not perm.can_read_post(actor, s.get(Post, note.post_id)))
+                or (note.article_id and not perm.can_read_article(actor, s.get(Article, note.article_id)))):
+            raise NotFound("Notification not found.")
+        if note.read_at is None:
+            note.read_at = utcnow()
+    return note
 
 
 def mark_notifications_read(actor: User, ids: list[int] | None = None) -> int:

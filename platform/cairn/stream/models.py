@@ -1,4 +1,5 @@
-"""Channels, posts, threads, reactions, mentions and notifications."""
+"""Channels, posts, threads, reactions, mentions, notifications, and the stream's knowledge and
+moderation signals (accepted answers, bookmarks, flags, read markers)."""
 
 from __future__ import annotations
 
@@ -53,6 +54,9 @@ class Post(Base):
     edited_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     reply_count: Mapped[int] = mapped_column(Integer, default=0)
+    # hidden by a moderator: shown only to moderators and the author (who moderated is audited)
+    hidden_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    view_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # thread views
     external_id: Mapped[str | None] = mapped_column(String(120), unique=True, index=True)  # imports
 
     channel: Mapped[Channel] = relationship(lazy="joined")
@@ -60,12 +64,13 @@ class Post(Base):
     reactions: Mapped[list[Reaction]] = relationship(lazy="selectin", cascade="all, delete-orphan")
 
     def reaction_summary(self) -> list[dict]:
-        """[{emoji, count, users}] in first-use order."""
+        """[{emoji, count, users, names}] in first-use order (names: who reacted, for a tooltip)."""
         summary: dict[str, dict] = {}
         for r in sorted(self.reactions, key=lambda r: r.id):
-            entry = summary.setdefault(r.emoji, {"emoji": r.emoji, "count": 0, "users": []})
+            entry = summary.setdefault(r.emoji, {"emoji": r.emoji, "count": 0, "users": [], "names": []})
             entry["count"] += 1
             entry["users"].append(r.user_id)
+            entry["names"].append(r.user.display_name)
         return list(summary.values())
 
 
@@ -78,6 +83,8 @@ class PostRevision(Base):
     editor_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
+    editor: Mapped[User] = relationship(lazy="joined")
+
 
 class Reaction(Base):
     __tablename__ = "reactions"
@@ -88,6 +95,8 @@ class Reaction(Base):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     emoji: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    user: Mapped[User] = relationship(lazy="selectin")
 
 
 class Mention(Base):
@@ -111,3 +120,57 @@ class Notification(Base):
     text: Mapped[str] = mapped_column(String(300))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     read_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class ChannelRead(Base):
+    """How far a user has read a channel: the newest thread root they have seen."""
+
+    __tablename__ = "channel_reads"
+
+    channel_id: Mapped[int] = mapped_column(ForeignKey("channels.id", ondelete="CASCADE"), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    last_read_post_id: Mapped[int] = mapped_column(Integer, default=0)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class ThreadAnswer(Base):
+    """The accepted answer of a thread: one row per thread root, so there is at most one."""
+
+    __tablename__ = "thread_answers"
+
+    root_id: Mapped[int] = mapped_column(ForeignKey("posts.id", ondelete="CASCADE"), primary_key=True)
+    answer_id: Mapped[int] = mapped_column(ForeignKey("posts.id", ondelete="CASCADE"), unique=True)
+    marked_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Bookmark(Base):
+    """A post a user saved for later."""
+
+    __tablename__ = "bookmarks"
+    __table_args__ = (UniqueConstraint("user_id", "post_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    post_id: Mapped[int] = mapped_column(ForeignKey("posts.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    post: Mapped[Post] = relationship(lazy="joined")
+
+
+class PostFlag(Base):
+    """A member's report that a post breaks the rules; a moderator resolves it (hide or dismiss)."""
+
+    __tablename__ = "post_flags"
+    __table_args__ = (UniqueConstraint("post_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    post_id: Mapped[int] = mapped_column(ForeignKey("posts.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    reason: Mapped[str] = mapped_column(String(500))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    resolved_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    resolution: Mapped[str | None] = mapped_column(String(16))  # hidden | dismissed
+
+    user: Mapped[User] = relationship(lazy="joined", foreign_keys=[user_id])

@@ -6,7 +6,7 @@ from marshmallow import Schema, fields, validate
 
 from cairn.api.schemas import Id, ListArgs
 from cairn.auth.schemas import user_out
-from cairn.stream.models import Channel, Notification, Post, PostRevision
+from cairn.stream.models import Bookmark, Channel, Notification, Post, PostFlag, PostRevision
 
 BODY = validate.Length(max=40_000)
 
@@ -31,6 +31,32 @@ class PostUpdate(Schema):
     body = fields.String(required=True, validate=BODY)
 
 
+class ReadMark(Schema):
+    post_id = Id(load_default=None, allow_none=True)
+
+
+class Preview(Schema):
+    body = fields.String(required=True, validate=BODY)
+
+
+class MentionLookupArgs(Schema):
+    channel_id = Id(required=True)
+    prefix = fields.String(load_default="", validate=validate.Length(max=80))
+    limit = fields.Integer(load_default=8, validate=validate.Range(1, 20))
+
+
+class FlagCreate(Schema):
+    reason = fields.String(required=True, validate=validate.Length(max=500))
+
+
+class HideRequest(Schema):
+    reason = fields.String(load_default="", validate=validate.Length(max=500))
+
+
+class ModerationArgs(ListArgs):
+    status = fields.String(load_default="flagged", validate=validate.OneOf(["flagged", "hidden"]))
+
+
 class NotificationArgs(ListArgs):
     unread = fields.Boolean(load_default=False)
 
@@ -39,13 +65,17 @@ class NotificationsRead(Schema):
     ids = fields.List(Id(), load_default=None, validate=validate.Length(max=1000))
 
 
-def channel_out(channel: Channel) -> dict:
-    return {"id": channel.id, "name": channel.name, "topic": channel.topic, "private": channel.private,
-            "members": len(channel.members)}
+def channel_out(channel: Channel, user=None, unread: dict[int, int] | None = None) -> dict:
+    out = {"id": channel.id, "name": channel.name, "topic": channel.topic, "private": channel.private,
+           "members": len(channel.members)}
+    if user is not None:  # the caller's own view of it
+        out.update(member=user.id in channel.member_ids, unread=(unread or {}).get(channel.id, 0))
+    return out
 
 
-def post_out(post: Post, promoted_to: list | None = None) -> dict:
-    return {
+def post_out(post: Post, promoted_to: list | None = None, signals=None) -> dict:
+    """``signals`` (cairn.stream.signals.PostSignals) adds the reader's view: accepted answer, saved."""
+    out = {
         "id": post.id,
         "channel_id": post.channel_id,
         "author": user_out(post.author),
@@ -57,7 +87,24 @@ def post_out(post: Post, promoted_to: list | None = None) -> dict:
         "created_at": post.created_at.isoformat(),
         "edited_at": post.edited_at.isoformat() if post.edited_at else None,
         "promoted_to": [{"id": a.id, "title": a.title} for a in (promoted_to or [])],
+        "view_count": post.view_count or 0,
+        "hidden": post.hidden_at is not None,
     }
+    if signals is not None:
+        out.update(answer_id=signals.answer_of(post), is_answer=signals.is_answer(post),
+                   bookmarked=signals.is_saved(post))
+    return out
+
+
+def bookmark_out(bookmark: Bookmark, signals=None) -> dict:
+    return {"id": bookmark.id, "created_at": bookmark.created_at.isoformat(),
+            "post": post_out(bookmark.post, signals=signals)}
+
+
+def flag_out(flag: PostFlag) -> dict:
+    return {"id": flag.id, "post_id": flag.post_id, "user": user_out(flag.user), "reason": flag.reason,
+            "created_at": flag.created_at.isoformat(), "resolution": flag.resolution,
+            "resolved_at": flag.resolved_at.isoformat() if flag.resolved_at else None}
 
 
 def revision_out(rev: PostRevision) -> dict:
