@@ -1,80 +1,53 @@
-/* The composer: Ctrl/Cmd+Enter sends, a live (safe, DOM-built) Markdown preview, auto-grow, and
-   the channel timeline opening at its newest message. */
+/* The composer: Ctrl/Cmd+Enter sends, a live Markdown preview rendered by the server (so it is
+   exactly what the post will look like), auto-grow, and the channel timeline opening at its
+   newest message, or at the "New messages" divider when there is one. */
 (function () {
   "use strict";
 
-  // Inline Markdown → DOM nodes. Only text nodes and a few fixed elements are created, never HTML.
-  var INLINE = /(`[^`\n]+`)|(\*\*[^*\n]+\*\*|__[^_\n]+__)|(\*[^*\n]+\*|_[^_\n]+_)|(~~[^~\n]+~~)|(\[[^\]\n]+\]\([^)\s]+\))/;
+  var DEBOUNCE_MS = 300;
 
-  function inline(parent, text) {
-    while (text) {
-      var m = INLINE.exec(text);
-      if (!m) { parent.appendChild(document.createTextNode(text)); return; }
-      if (m.index) parent.appendChild(document.createTextNode(text.slice(0, m.index)));
-      var token = m[0], el;
-      if (m[1]) { el = document.createElement("code"); el.textContent = token.slice(1, -1); }
-      else if (m[2]) { el = document.createElement("strong"); inline(el, token.slice(2, -2)); }
-      else if (m[3]) { el = document.createElement("em"); inline(el, token.slice(1, -1)); }
-      else if (m[4]) { el = document.createElement("del"); inline(el, token.slice(2, -2)); }
-      else {
-        // links are shown, not followed, in a preview
-        var label = token.slice(1, token.indexOf("]("));
-        el = document.createElement("span");
-        el.className = "preview-link";
-        el.title = token.slice(token.indexOf("](") + 2, -1);
-        el.textContent = label;
-      }
-      parent.appendChild(el);
-      text = text.slice(m.index + token.length);
-    }
+  function showMessage(target, text, className) {
+    target.textContent = "";
+    var p = document.createElement("p");
+    p.className = className;
+    p.textContent = text;
+    target.appendChild(p);
   }
 
-  function render(source, target) {
-    target.textContent = "";
-    var lines = source.replace(/\r\n?/g, "\n").split("\n");
-    var i = 0, block = null;
-    function flush() { block = null; }
-    while (i < lines.length) {
-      var line = lines[i];
-      if (/^```/.test(line)) {
-        var pre = document.createElement("pre"), code = document.createElement("code"), body = [];
-        i += 1;
-        while (i < lines.length && !/^```/.test(lines[i])) { body.push(lines[i]); i += 1; }
-        code.textContent = body.join("\n");
-        pre.appendChild(code);
-        target.appendChild(pre);
-        flush(); i += 1; continue;
-      }
-      var heading = /^(#{1,6})\s+(.*)$/.exec(line);
-      var bullet = /^\s*[-*+]\s+(.*)$/.exec(line);
-      var numbered = /^\s*\d+[.)]\s+(.*)$/.exec(line);
-      var quote = /^>\s?(.*)$/.exec(line);
-      if (!line.trim()) { flush(); }
-      else if (/^\s*([-*_])(\s*\1){2,}\s*$/.test(line)) { target.appendChild(document.createElement("hr")); flush(); }
-      else if (heading) {
-        var h = document.createElement("h" + Math.min(heading[1].length + 2, 6));
-        inline(h, heading[2]); target.appendChild(h); flush();
-      } else if (bullet || numbered) {
-        var tag = bullet ? "UL" : "OL";
-        if (!block || block.tagName !== tag) { block = document.createElement(tag); target.appendChild(block); }
-        var li = document.createElement("li"); inline(li, (bullet || numbered)[1]); block.appendChild(li);
-      } else if (quote) {
-        if (!block || block.tagName !== "BLOCKQUOTE") { block = document.createElement("blockquote"); target.appendChild(block); }
-        else block.appendChild(document.createElement("br"));
-        inline(block, quote[1]);
-      } else {
-        if (!block || block.tagName !== "P") { block = document.createElement("p"); target.appendChild(block); }
-        else block.appendChild(document.createElement("br"));
-        inline(block, line);
-      }
-      i += 1;
+  /** Ask POST /api/v1/preview for the HTML of ``source``; the answer is sanitised by the server
+      (the same code that renders a saved post), so it is inserted as the timeline shows posts. */
+  function livePreview(form, textarea, target) {
+    var url = form.getAttribute("data-preview-url");
+    var timer = null, sent = 0, shown = 0;
+
+    function render() {
+      var source = textarea.value;
+      if (!source.trim()) { showMessage(target, "Nothing to preview yet.", "muted"); return; }
+      if (!url || !window.Cairn || !window.fetch) { showMessage(target, "Preview unavailable.", "preview-error"); return; }
+      var ticket = ++sent;
+      window.Cairn.api(url, { method: "POST", body: { body: source } }).then(function (response) {
+        return response.json().then(function (data) { return { ok: response.ok, data: data }; });
+      }).then(function (answer) {
+        if (ticket < shown) return;  // an older request answered late
+        shown = ticket;
+        if (answer.ok) {
+          target.innerHTML = answer.data.html;
+          target.setAttribute("data-rendered", "true");
+        } else {
+          showMessage(target, (answer.data.error && answer.data.error.message) || "Preview unavailable.", "preview-error");
+        }
+      }).catch(function () {
+        showMessage(target, "Preview unavailable (offline?).", "preview-error");
+      });
     }
-    if (!target.childNodes.length) {
-      var empty = document.createElement("p");
-      empty.className = "muted";
-      empty.textContent = "Nothing to preview yet.";
-      target.appendChild(empty);
-    }
+
+    return {
+      now: render,
+      soon: function () {
+        window.clearTimeout(timer);
+        timer = window.setTimeout(render, DEBOUNCE_MS);
+      },
+    };
   }
 
   function grow(textarea) {
@@ -88,6 +61,7 @@
     var preview = form.querySelector("[data-preview]");
     var toggle = form.querySelector("[data-preview-toggle]");
     var autoGrow = form.classList.contains("composer") && !form.classList.contains("stack");
+    var live = preview ? livePreview(form, textarea, preview) : null;
 
     textarea.addEventListener("keydown", function (event) {
       if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) {
@@ -98,7 +72,7 @@
     });
     textarea.addEventListener("input", function () {
       if (autoGrow) grow(textarea);
-      if (preview && !preview.hidden) render(textarea.value, preview);
+      if (live && !preview.hidden) live.soon();
     });
     if (toggle && preview) {
       toggle.addEventListener("click", function () {
@@ -106,22 +80,24 @@
         preview.hidden = !show;
         toggle.setAttribute("aria-pressed", show ? "true" : "false");
         toggle.textContent = show ? "Hide preview" : "Preview";
-        if (show) render(textarea.value, preview);
+        if (show) live.now();
       });
     }
   }
 
   document.addEventListener("DOMContentLoaded", function () {
     document.querySelectorAll("form[data-composer]").forEach(setUp);
-    // a chat timeline opens at its newest message (unless a link points at a given post)
-    var timeline = document.querySelector("[data-timeline]");
-    if (timeline && !window.location.hash) {
-      window.scrollTo(0, document.body.scrollHeight);
-    }
-    // jumping to a post (after posting or reacting) lands on it
     if (window.location.hash) {
+      // jumping to a post (after posting or reacting) lands on it
       var target = document.getElementById(window.location.hash.slice(1));
       if (target) target.scrollIntoView({ block: "center" });
+      return;
+    }
+    var divider = document.querySelector("[data-new-divider]");
+    if (divider) {
+      divider.scrollIntoView({ block: "start" });
+    } else if (document.querySelector("[data-timeline]")) {
+      window.scrollTo(0, document.body.scrollHeight);  // a chat timeline opens at its newest message
     }
   });
 })();

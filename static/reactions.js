@@ -22,8 +22,8 @@
     button.type = "submit";
     button.className = "reaction" + (mine ? " mine" : "");
     button.setAttribute("aria-pressed", mine ? "true" : "false");
-    button.title = reaction.count + (reaction.count === 1 ? " reaction" : " reactions") +
-      (mine ? ", including yours (click to remove)" : "");
+    button.title = (reaction.names || []).join(", ") + " reacted with " + reaction.emoji +
+      (mine ? " (click to take yours back)" : "");
     var emoji = document.createElement("span");
     emoji.className = "emoji";
     emoji.textContent = reaction.emoji;

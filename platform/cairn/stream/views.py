@@ -1,8 +1,8 @@
-"""Stream pages: channels, timeline, threads, reactions, notifications."""
+"""Stream pages: channels, timeline, threads, reactions, notifications, saved posts, moderation."""
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from cairn.api import load
@@ -12,8 +12,19 @@ from cairn.curation.actions import promoted_articles
 from cairn.extensions import limiter
 from cairn.forms import load_form
 from cairn.kb.actions import list_spaces
-from cairn.stream import actions
-from cairn.stream.schemas import ChannelCreate, PostCreate, PostUpdate
+from cairn.stream import actions, members, moderation, signals, unread
+from cairn.stream.rendering import decorate
+from cairn.stream.schemas import (
+    ChannelCreate,
+    ChannelUpdate,
+    FlagCreate,
+    HideRequest,
+    ModerationArgs,
+    NotificationsRead,
+    PostCreate,
+    PostUpdate,
+)
+from cairn.text import render_markdown
 
 bp = Blueprint("stream", __name__)
 
@@ -25,6 +36,40 @@ def _post_limit() -> str:
 def _me():
     return current_user._get_current_object()
 
+
+@bp.app_template_filter("post_html")
+def post_html(html: str):
+    """A post's stored (sanitised) HTML, with #tags linked and @mentions marked."""
+    return decorate(html)
+
+
+@bp.app_template_filter("post_markdown")
+def post_markdown(body: str):
+    """Markdown source (an earlier revision) shown as a post would show it."""
+    return decorate(render_markdown(body))
+
+
+@bp.app_context_processor
+def _stream_sidebar() -> dict:
+    if not current_user.is_authenticated:
+        return {}
+    me = _me()
+    return {"sidebar_unread": unread.unread_counts(me), "moderation_open": moderation.open_flag_count(me)}
+
+
+def _back_to(post) -> str:
+    """The page a post lives on: its thread for a reply, its channel for a root."""
+    if post.parent_id:
+        return url_for("stream.post", post_id=post.parent_id, _anchor=f"post-{post.id}")
+    return url_for("stream.channel", channel_id=post.channel_id, _anchor=f"post-{post.id}")
+
+
+def _page_context(me, posts) -> dict:
+    return {"promoted": promoted_articles(me, [p.id for p in posts]), "signals": signals.signals_for(me, posts),
+            "spaces": list_spaces(me) if me.is_curator else []}
+
+
+# --- channels ---------------------------------------------------------------------------------
 
 @bp.get("/")
 @login_required
@@ -55,10 +100,23 @@ def channel(channel_id: int):
     me = _me()
     args = load(ListArgs(), request.args.to_dict())
     chan = perm.access_channel(me, channel_id)
+    last_read = unread.read_position(me, chan.id)
     posts, nxt = actions.timeline(me, channel_id, args["cursor"], args["limit"])
-    return render_template("stream/channel.html", channel=chan, posts=list(reversed(posts)), next_cursor=nxt,
-                           promoted=promoted_articles(me, [p.id for p in posts]),
-                           spaces=list_spaces(me) if me.is_curator else [])
+    posts = list(reversed(posts))
+    first_unread = next((p.id for p in posts if last_read is not None and p.id > last_read
+                         and p.author_id != me.id), None)
+    if not args["cursor"] and last_read is not None:
+        unread.mark_read(me, chan.id)  # reading the channel's newest page marks it read
+    return render_template("stream/channel.html", channel=chan, posts=posts, next_cursor=nxt,
+                           first_unread=first_unread, **_page_context(me, posts))
+
+
+@bp.post("/channels/<int:channel_id>/topic")
+@login_required
+def update_topic(channel_id: int):
+    data = load_form(ChannelUpdate())
+    actions.update_channel(_me(), channel_id, topic=data.get("topic", ""))
+    return redirect(url_for("stream.channel", channel_id=channel_id))
 
 
 @bp.post("/channels/<int:channel_id>/join")
@@ -75,26 +133,57 @@ def leave(channel_id: int):
     return redirect(url_for("stream.channels"))
 
 
+@bp.post("/channels/<int:channel_id>/members")
+@login_required
+def add_member(channel_id: int):
+    user = members.find_user(request.form.get("user", ""))
+    members.add_member(_me(), channel_id, user.id)
+    flash(f"{user.display_name} can now read this channel.", "success")
+    return redirect(url_for("stream.channel", channel_id=channel_id))
+
+
+@bp.post("/channels/<int:channel_id>/members/<int:user_id>/remove")
+@login_required
+def remove_member(channel_id: int, user_id: int):
+    members.remove_member(_me(), channel_id, user_id)
+    if user_id == _me().id:
+        return redirect(url_for("stream.channels"))
+    return redirect(url_for("stream.channel", channel_id=channel_id))
+
+
+@bp.post("/channels/<int:channel_id>/read")
+@login_required
+def mark_read(channel_id: int):
+    unread.mark_read(_me(), channel_id)
+    return redirect(url_for("stream.channel", channel_id=channel_id))
+
+
+# --- posts and threads ------------------------------------------------------------------------
+
 @bp.post("/channels/<int:channel_id>/posts")
 @login_required
 @limiter.limit(_post_limit)
 def create_post(channel_id: int):
     data = load_form(PostCreate())
     post = actions.create_post(_me(), channel_id, data["body"], data["parent_id"])
-    if post.parent_id:
-        return redirect(url_for("stream.post", post_id=post.parent_id, _anchor=f"post-{post.id}"))
-    return redirect(url_for("stream.channel", channel_id=channel_id, _anchor=f"post-{post.id}"))
+    return redirect(_back_to(post))
 
 
 @bp.get("/posts/<int:post_id>")
 @login_required
 def post(post_id: int):
     me = _me()
-    root, replies = actions.thread(me, post_id)
-    posts = [root, *replies]
+    args = load(ListArgs(), request.args.to_dict())
+    root, replies, nxt = actions.thread_page(me, post_id, args["cursor"], args["limit"])
+    if not args["cursor"]:
+        signals.record_thread_view(me, root)
+    context = _page_context(me, [root, *replies])
+    answer_id = context["signals"].answer_of(root)
+    answer = next((r for r in replies if r.id == answer_id), None)
+    if answer_id and answer is None:  # the accepted answer is on another page of the thread
+        answer = perm.access_post(me, answer_id)
     return render_template("stream/thread.html", root=root, replies=replies, channel=root.channel,
-                           promoted=promoted_articles(me, [p.id for p in posts]),
-                           spaces=list_spaces(me) if me.is_curator else [])
+                           next_cursor=nxt, answer=answer, **context)
 
 
 @bp.get("/posts/<int:post_id>/edit")
@@ -110,6 +199,16 @@ def edit_post_form(post_id: int):
 def edit_post(post_id: int):
     post = actions.edit_post(_me(), post_id, load_form(PostUpdate())["body"])
     return redirect(url_for("stream.post", post_id=post.parent_id or post.id, _anchor=f"post-{post.id}"))
+
+
+@bp.get("/posts/<int:post_id>/revisions")
+@login_required
+def revisions(post_id: int):
+    me = _me()
+    args = load(ListArgs(), request.args.to_dict())
+    post = perm.access_post(me, post_id)
+    revs, nxt = actions.revisions_page(me, post_id, args["cursor"], args["limit"])
+    return render_template("stream/revisions.html", post=post, revisions=revs, next_cursor=nxt)
 
 
 @bp.post("/posts/<int:post_id>/delete")
@@ -128,20 +227,126 @@ def delete_post(post_id: int):
 @limiter.limit(_post_limit)
 def react(post_id: int):
     post = actions.toggle_reaction(_me(), post_id, request.form.get("emoji", ""))
-    back = url_for("stream.post", post_id=post.parent_id) if post.parent_id else \
-        url_for("stream.channel", channel_id=post.channel_id)
-    return redirect(f"{back}#post-{post.id}")
+    return redirect(_back_to(post))
 
+
+# --- knowledge signals ------------------------------------------------------------------------
+
+@bp.post("/posts/<int:post_id>/answer")
+@login_required
+def mark_answer(post_id: int):
+    if request.form.get("undo"):
+        signals.unmark_answer(_me(), post_id)
+    else:
+        signals.mark_answer(_me(), post_id)
+    return redirect(_back_to(perm.access_post(_me(), post_id)))
+
+
+@bp.post("/posts/<int:post_id>/save")
+@login_required
+def save(post_id: int):
+    if request.form.get("undo"):
+        signals.remove_bookmark(_me(), post_id)
+    else:
+        signals.add_bookmark(_me(), post_id)
+    if request.form.get("_next") == "saved":
+        return redirect(url_for("stream.saved"))
+    return redirect(_back_to(perm.access_post(_me(), post_id)))
+
+
+@bp.get("/saved")
+@login_required
+def saved():
+    me = _me()
+    args = load(ListArgs(), request.args.to_dict())
+    items, nxt = signals.bookmarks(me, args["cursor"], args["limit"])
+    return render_template("stream/saved.html", bookmarks=items, next_cursor=nxt,
+                           **_page_context(me, [b.post for b in items]))
+
+
+# --- moderation -------------------------------------------------------------------------------
+
+@bp.post("/posts/<int:post_id>/flag")
+@login_required
+@limiter.limit(_post_limit)
+def flag(post_id: int):
+    moderation.flag_post(_me(), post_id, load_form(FlagCreate())["reason"])
+    flash("Thanks: a moderator will look at this post.", "success")
+    return redirect(_back_to(perm.access_post(_me(), post_id)))
+
+
+@bp.post("/posts/<int:post_id>/hide")
+@login_required
+def hide(post_id: int):
+    post = moderation.hide_post(_me(), post_id, load_form(HideRequest())["reason"])
+    flash("The post is hidden: only moderators and its author see it now.", "success")
+    if request.form.get("_next") == "queue":
+        return redirect(url_for("stream.moderation_queue"))
+    return redirect(_back_to(post))
+
+
+@bp.post("/posts/<int:post_id>/restore")
+@login_required
+def restore(post_id: int):
+    post = moderation.restore_post(_me(), post_id)
+    flash("The post is visible again.", "success")
+    if request.form.get("_next") == "queue":
+        return redirect(url_for("stream.moderation_queue", status="hidden"))
+    return redirect(_back_to(post))
+
+
+@bp.post("/posts/<int:post_id>/flags/dismiss")
+@login_required
+def dismiss_flags(post_id: int):
+    moderation.dismiss_flags(_me(), post_id)
+    flash("Flags dismissed: the post stays as it is.", "success")
+    return redirect(url_for("stream.moderation_queue"))
+
+
+@bp.get("/moderation")
+@login_required
+def moderation_queue():
+    me = _me()
+    args = load(ModerationArgs(), request.args.to_dict())
+    items, nxt = moderation.moderation_queue(me, args["status"], args["cursor"], args["limit"])
+    return render_template("stream/moderation.html", items=items, status=args["status"], next_cursor=nxt)
+
+
+# --- notifications ----------------------------------------------------------------------------
 
 @bp.get("/notifications")
 @login_required
 def notifications():
-    items, _ = actions.notifications(_me(), limit=100)
-    return render_template("stream/notifications.html", notifications=items)
+    args = load(ListArgs(), request.args.to_dict())
+    items, nxt = actions.notifications(_me(), limit=args["limit"], cursor=args["cursor"])
+    return render_template("stream/notifications.html", notifications=items, next_cursor=nxt)
+
+
+@bp.get("/notifications/<int:notification_id>")
+@login_required
+def open_notification(notification_id: int):
+    """Follow a notification to what it is about, marking it read."""
+    note = actions.open_notification(_me(), notification_id)
+    if note.post_id:
+        return redirect(url_for("stream.show_post", post_id=note.post_id))
+    if note.article_id:
+        return redirect(url_for("kb.article", article_id=note.article_id))
+    if note.promotion_id:
+        return redirect(url_for("curation.promotion", promotion_id=note.promotion_id))
+    return redirect(url_for("stream.notifications"))
+
+
+@bp.get("/posts/<int:post_id>/in-context")
+@login_required
+def show_post(post_id: int):
+    """A post where it lives: its thread (for a reply) or its channel's thread page, at the post."""
+    post = perm.access_post(_me(), post_id)
+    return redirect(url_for("stream.post", post_id=post.parent_id or post.id, _anchor=f"post-{post.id}"))
 
 
 @bp.post("/notifications/read")
 @login_required
 def read_notifications():
-    actions.mark_notifications_read(_me())
+    """Mark all notifications read, or only those named in ``ids``."""
+    actions.mark_notifications_read(_me(), load_form(NotificationsRead())["ids"])
     return redirect(url_for("stream.notifications"))

@@ -1,0 +1,180 @@
+"""The stream's web pages: unread divider and sidebar counts, accepted answers, saved posts, history,
+notifications that lead to their post, moderation, members, clickable tags; forms need CSRF."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from sqlalchemy import select
+
+from cairn.extensions import db
+from cairn.stream import actions, moderation, signals
+from cairn.stream.models import Notification, PostFlag
+from tests import factories as f
+from tests.conftest import csrf_token
+
+
+@pytest.fixture
+def general(people):
+    return f.channel(people.member, "general", members=(people.other, people.curator))
+
+
+def _html(resp) -> str:
+    assert resp.status_code == 200, (resp.status_code, resp.get_data(as_text=True)[:300])
+    return resp.get_data(as_text=True)
+
+
+def _sidebar_count(page: str, channel_name: str) -> str | None:
+    m = re.search(rf"<span>{channel_name}</span>\s*</span>\s*<span class=\"count-pill\"[^>]*>(\d+\+?)</span>", page)
+    return m.group(1) if m else None
+
+
+def test_the_sidebar_counts_unread_posts_and_the_timeline_marks_where_they_start(client, login, people, general):
+    old = f.post(people.member, general, "seen already")
+    actions.join_channel(people.other, general.id)
+    from cairn.stream import unread
+
+    unread.mark_read(people.other, general.id)
+    new = f.post(people.member, general, "fresh news")
+    login(people.other)
+    assert _sidebar_count(_html(client.get("/channels")), "general") == "1"
+    page = _html(client.get(f"/channels/{general.id}"))
+    divider, fresh, seen = page.find("data-new-divider"), page.find(f'id="post-{new.id}"'), page.find(f'id="post-{old.id}"')
+    assert seen < divider < fresh
+    assert _sidebar_count(page, "general") is None  # reading the channel marked it read
+    assert "data-new-divider" not in _html(client.get(f"/channels/{general.id}"))
+
+
+def test_a_thread_page_shows_the_accepted_answer_and_counts_the_view(client, login, people, general):
+    root = f.post(people.member, general, "question?")
+    reply = f.post(people.other, general, "the **answer**", parent=root)
+    signals.mark_answer(people.member, reply.id)
+    login(people.curator)
+    page = _html(client.get(f"/posts/{root.id}"))
+    assert 'class="accepted-answer"' in page and "<strong>answer</strong>" in page
+    assert "Accepted answer" in page and "Unmark answer" in page
+    assert f'href="/posts/{root.id}#post-{reply.id}"' in _html(client.get(f"/channels/{general.id}"))  # "Answered"
+    db.session.expire_all()
+    assert db.session.get(type(root), root.id).view_count == 1
+
+
+def test_the_asker_marks_an_answer_from_the_thread_page(client, login, people, general):
+    root = f.post(people.member, general, "question?")
+    reply = f.post(people.other, general, "answer", parent=root)
+    login(people.member)
+    assert "Mark as answer" in _html(client.get(f"/posts/{root.id}"))
+    resp = client.post(f"/posts/{reply.id}/answer", data={"csrf_token": csrf_token(client, f"/posts/{root.id}")})
+    assert resp.status_code == 302 and resp.location.endswith(f"/posts/{root.id}#post-{reply.id}")
+    assert signals.signals_for(people.member, [root]).answer_of(root) == reply.id
+
+
+def test_another_member_sees_no_mark_as_answer_button_and_cannot_post_it(client, login, people, general):
+    root = f.post(people.member, general, "question?")
+    reply = f.post(people.curator, general, "answer", parent=root)
+    login(people.other)
+    assert "Mark as answer" not in _html(client.get(f"/posts/{root.id}"))
+    resp = client.post(f"/posts/{reply.id}/answer", data={"csrf_token": csrf_token(client, f"/posts/{root.id}")})
+    assert resp.status_code == 403
+
+
+def test_saving_a_post_lists_it_on_the_saved_page(client, login, people, general):
+    post = f.post(people.member, general, "a useful tip")
+    login(people.other)
+    token = csrf_token(client, f"/channels/{general.id}")
+    assert client.post(f"/posts/{post.id}/save", data={"csrf_token": token}).status_code == 302
+    page = _html(client.get("/saved"))
+    assert "a useful tip" in page and 'aria-pressed="true"' in page
+
+
+def test_a_form_without_its_csrf_token_is_refused(client, login, people, general):
+    post = f.post(people.member, general, "tip")
+    login(people.other)
+    assert client.post(f"/posts/{post.id}/save").status_code == 400
+    assert client.post(f"/posts/{post.id}/flag", data={"reason": "spam"}).status_code == 400
+    assert signals.bookmarks(people.other)[0] == [] and f.count(PostFlag) == 0
+
+
+def test_an_edited_post_links_to_its_full_history(client, login, people, general):
+    post = f.post(people.member, general, "first **draft**")
+    actions.edit_post(people.member, post.id, "second draft")
+    login(people.other)
+    assert f'href="/posts/{post.id}/revisions"' in _html(client.get(f"/channels/{general.id}"))
+    page = _html(client.get(f"/posts/{post.id}/revisions"))
+    assert "<strong>draft</strong>" in page and "Current version" in page and "second draft" in page
+
+
+def test_tags_link_to_a_tag_search_and_mentions_stand_out(client, login, people, general):
+    f.post(people.member, general, "VPN is down again #vpn cc @other")
+    login(people.other)
+    page = _html(client.get(f"/channels/{general.id}"))
+    assert '<a class="hashtag" href="/search?q=tag%3Avpn">#vpn</a>' in page
+    assert '<span class="mention">@other</span>' in page
+    results = _html(client.get("/search?q=tag%3Avpn"))
+    assert "<strong>1</strong> result" in results
+
+
+def test_a_notification_leads_to_its_post_and_is_then_read(client, login, people, general):
+    root = f.post(people.member, general, "question?")
+    reply = f.post(people.other, general, "here you go", parent=root)
+    note = db.session.scalar(select(Notification).where(Notification.user_id == people.member.id))
+    login(people.member)
+    assert f'href="/notifications/{note.id}"' in _html(client.get("/notifications"))
+    hop = client.get(f"/notifications/{note.id}")
+    assert hop.status_code == 302 and hop.location.endswith(f"/posts/{reply.id}/in-context")
+    there = client.get(hop.location)
+    assert there.status_code == 302 and there.location.endswith(f"/posts/{root.id}#post-{reply.id}")
+    assert actions.unread_count(people.member) == 0
+    assert client.get(f"/notifications/{note.id + 1000}").status_code == 404
+
+
+def test_one_notification_can_be_marked_read_on_its_own(client, login, people, general):
+    f.post(people.other, general, "@member one")
+    f.post(people.other, general, "@member two")
+    first, second = db.session.scalars(select(Notification.id).order_by(Notification.id)).all()
+    login(people.member)
+    token = csrf_token(client, "/notifications")
+    assert client.post("/notifications/read", data={"csrf_token": token, "ids": str(first)}).status_code == 302
+    assert [n.id for n in actions.notifications(people.member, unread_only=True)[0]] == [second]
+
+
+def test_a_member_flags_and_a_moderator_hides_from_the_queue(client, login, people, general):
+    post = f.post(people.other, general, "buy cheap watches")
+    login(people.member)
+    token = csrf_token(client, f"/channels/{general.id}")
+    assert client.post(f"/posts/{post.id}/flag", data={"csrf_token": token, "reason": "spam"}).status_code == 302
+    assert client.get("/moderation").status_code == 403
+    assert client.post(f"/posts/{post.id}/hide", data={"csrf_token": token}).status_code == 403
+    client.post("/logout", data={"csrf_token": token})
+    login(people.curator)
+    queue = _html(client.get("/moderation"))
+    assert "buy cheap watches" in queue and "spam" in queue
+    token = csrf_token(client, "/moderation")
+    resp = client.post(f"/posts/{post.id}/hide", data={"csrf_token": token, "reason": "rule 1", "_next": "queue"})
+    assert resp.status_code == 302 and resp.location.endswith("/moderation")
+    assert "Hidden by a moderator" in _html(client.get(f"/channels/{general.id}"))
+
+
+def test_the_author_of_a_hidden_post_sees_the_notice_and_other_members_see_nothing(client, login, people, general):
+    post = f.post(people.other, general, "borderline joke")
+    moderation.hide_post(people.curator, post.id)
+    login(people.other)
+    assert "Hidden by a moderator" in _html(client.get(f"/channels/{general.id}"))
+    client.post("/logout", data={"csrf_token": csrf_token(client, "/channels")})
+    login(people.member)
+    page = _html(client.get(f"/channels/{general.id}"))
+    assert "borderline joke" not in page and "Hidden by a moderator" not in page
+    assert client.get(f"/posts/{post.id}").status_code == 404
+
+
+def test_the_creator_adds_a_member_by_handle_and_edits_the_topic(client, login, people):
+    leads = f.channel(people.member, "leads", private=True)
+    login(people.member)
+    token = csrf_token(client, f"/channels/{leads.id}")
+    assert client.post(f"/channels/{leads.id}/members", data={"csrf_token": token, "user": "@other"}).status_code == 302
+    assert client.post(f"/channels/{leads.id}/topic", data={"csrf_token": token, "topic": "Leads only"}
+                       ).status_code == 302
+    page = _html(client.get(f"/channels/{leads.id}"))
+    assert "Olga Other" in page and "Leads only" in page
+    assert client.post(f"/channels/{leads.id}/members", data={"csrf_token": token, "user": "@nobody"}
+                       ).status_code == 404
