@@ -48,6 +48,19 @@ def migrated(database_url, tmp_path_factory) -> str:
     return database_url
 
 
+@pytest.fixture(scope="session", autouse=True)
+def fast_password_hashing():
+    """Werkzeug's default (scrypt) costs 0.1-0.3 s a user, and most tests create several: hash
+    with a cheap method here (check_password_hash reads the method from the stored hash)."""
+    from cairn.auth import actions
+
+    real = actions.generate_password_hash
+    patch = pytest.MonkeyPatch()
+    patch.setattr(actions, "generate_password_hash", lambda password: real(password, method="pbkdf2:sha256:1000"))
+    yield
+    patch.undo()
+
+
 def make_app(database_url: str, tmp_path, **overrides):
     settings = {
         "database_url": database_url,

@@ -50,12 +50,13 @@ def space(actor: User, name: str, groups: tuple[Group, ...] = ()) -> Space:
 
 def article(actor: User, sp: Space, title: str, body: str = "Body text.", groups: tuple[Group, ...] = (),
             status: str = "draft") -> Article:
-    """An article written by ``actor``; ``status`` is set directly (lifecycle rules are tested
-    elsewhere) and the index is told, as the actions do."""
-    a = kb.create_article(actor, sp.id, title, body, group_ids=[g.id for g in groups])
-    if status != "draft":
-        set_status(a, status)
-    return a
+    """An article written by ``actor``, created straight in ``status`` (the lifecycle is tested
+    elsewhere) by the same function the promotion pipeline uses: one transaction, one index event."""
+    if status == "draft":
+        return kb.create_article(actor, sp.id, title, body, group_ids=[g.id for g in groups])
+    with db.transaction() as s:
+        return kb.draft_article(s, actor, s.get(Space, sp.id), title, body, group_ids=[g.id for g in groups],
+                                status=status)
 
 
 def set_status(a: Article, status: str) -> Article:
