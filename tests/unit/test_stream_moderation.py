@@ -154,3 +154,19 @@ def test_the_queue_never_shows_a_private_channels_posts_to_a_moderator_outside_i
 
     members.add_member(people.member, secret.id, inside.id)
     assert [i.post.id for i in moderation.moderation_queue(inside)[0]] == [post.id]
+
+
+def test_promoting_a_thread_leaves_out_its_hidden_replies_and_a_hidden_post_cannot_be_promoted(people, general):
+    from cairn.curation import actions as curation
+    from cairn.kb.models import Article
+
+    space = f.space(people.curator, "Handbook")
+    root = f.post(people.member, general, "How do I reset my VPN token?")
+    f.post(people.other, general, "Open the VPN portal and press Reset.", parent=root)
+    rude = f.post(people.other, general, "zanzibar insult", parent=root)
+    moderation.hide_post(people.curator, rude.id)
+    curation.request_promotion(people.curator, [root.id], space_id=space.id)
+    body = db.session.scalar(select(Article.body))
+    assert "VPN portal" in body and "zanzibar" not in body
+    with pytest.raises(Forbidden):
+        curation.request_promotion(people.curator, [rude.id], space_id=space.id)

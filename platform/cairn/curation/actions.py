@@ -169,8 +169,10 @@ def _snapshot(requester: User, post_ids: list[int]) -> list[Post]:
     posts = [p for p in db.session.scalars(select(Post).where(Post.id.in_(post_ids)).order_by(Post.id))
              if perm.can_read_post(requester, p)]
     if len(posts) == 1 and posts[0].parent_id is None:
+        # a reply hidden by a moderator broke a rule: it is not knowledge
         posts += list(db.session.scalars(select(Post).where(
-            Post.parent_id == posts[0].id, Post.deleted_at.is_(None)).order_by(Post.id)))
+            Post.parent_id == posts[0].id, Post.deleted_at.is_(None), Post.hidden_at.is_(None)
+        ).order_by(Post.id)))
     return posts
 
 
