@@ -4,6 +4,11 @@
 
   var Cairn = (window.Cairn = window.Cairn || {});
 
+  // what scripts do to markup, again for markup inserted later (live.js calls Cairn.enhance)
+  var enhancers = [];
+  Cairn.onEnhance = function (fn) { enhancers.push(fn); };
+  Cairn.enhance = function (root) { enhancers.forEach(function (fn) { fn(root); }); };
+
   /** The session's CSRF token, for unsafe API calls (sent as X-CSRFToken). */
   Cairn.csrfToken = function () {
     var meta = document.querySelector('meta[name="csrf-token"]');
@@ -84,9 +89,20 @@
     });
     var scrim = document.querySelector("[data-nav-close]");
     if (scrim) scrim.addEventListener("click", function () { setNav(false); });
+    document.addEventListener("click", function (event) {
+      if (!event.target.closest("details.react-picker, details.confirm, details.promote")) closePopovers(null);
+    });
 
+    Cairn.enhance(document);
+  });
+
+  Cairn.onEnhance(function (root) {
+    if (root !== document) updateTimes(root);
+  });
+
+  Cairn.onEnhance(function (root) {
     // one popover (reaction picker, delete confirmation, promote form) open at a time
-    document.querySelectorAll("details.react-picker, details.confirm, details.promote").forEach(function (d) {
+    root.querySelectorAll("details.react-picker, details.confirm, details.promote").forEach(function (d) {
       d.addEventListener("toggle", function () {
         if (!d.open) return;
         closePopovers(d);
@@ -94,12 +110,11 @@
         if (field && d.classList.contains("promote")) field.focus();
       });
     });
-    document.addEventListener("click", function (event) {
-      if (!event.target.closest("details.react-picker, details.confirm, details.promote")) closePopovers(null);
-    });
+  });
 
+  Cairn.onEnhance(function (root) {
     // a form submits once: protects against double posts on slow connections
-    document.querySelectorAll("form[method=post], form[method=POST]").forEach(function (form) {
+    root.querySelectorAll("form[method=post], form[method=POST]").forEach(function (form) {
       form.addEventListener("submit", function (event) {
         window.setTimeout(function () {
           if (event.defaultPrevented) return;  // handled by a script (e.g. reactions.js)

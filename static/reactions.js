@@ -87,9 +87,14 @@
     });
   }
 
-  document.addEventListener("DOMContentLoaded", function () {
-    document.querySelectorAll("[data-reactions] form[data-react]").forEach(function (form) {
+  function bind(root) {
+    root.querySelectorAll("[data-reactions] form[data-react]").forEach(function (form) {
       form.addEventListener("submit", onSubmit);
     });
-  });
+  }
+
+  // app.js runs Cairn.enhance(document) once the page is parsed, and again on posts that
+  // live.js inserts
+  if (window.Cairn && window.Cairn.onEnhance) window.Cairn.onEnhance(bind);
+  else document.addEventListener("DOMContentLoaded", function () { bind(document); });
 })();

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from flask import current_app, jsonify, request
 
+from cairn import live
 from cairn.api import actor, api_blueprint, load, load_args, page
 from cairn.api.schemas import ListArgs
 from cairn.auth import permissions as perm
@@ -138,6 +139,14 @@ def preview():
 def update_channel(channel_id: int):
     data = load(ChannelUpdate())
     return jsonify(channel_out(actions.update_channel(actor(), channel_id, topic=data.get("topic"))))
+
+
+@bp.get("/channels/<int:channel_id>/events")
+def channel_events(channel_id: int):
+    """Server-Sent Events (text/event-stream) of the channel's post ids; see cairn.live."""
+    user = actor()
+    perm.access_channel(user, channel_id)
+    return live.event_stream(user, channel_id, live.last_event_id(request))
 
 
 @bp.get("/channels/<int:channel_id>/posts")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
+from cairn import live
 from cairn.api import load
 from cairn.api.schemas import ListArgs
 from cairn.auth import permissions as perm
@@ -184,6 +185,28 @@ def post(post_id: int):
         answer = perm.access_post(me, answer_id)
     return render_template("stream/thread.html", root=root, replies=replies, channel=root.channel,
                            next_cursor=nxt, answer=answer, **context)
+
+
+@bp.get("/posts/<int:post_id>/fragment")
+@login_required
+def post_fragment(post_id: int):
+    """One post's card exactly as the timeline (or, with ?in_thread=1, the thread) shows it:
+    live updates insert or replace it."""
+    me = _me()
+    post = perm.access_post(me, post_id)
+    in_thread = request.args.get("in_thread") == "1"
+    root = perm.access_post(me, post.parent_id) if in_thread and post.parent_id else None
+    return render_template("stream/_post_fragment.html", post=post, in_thread=in_thread, root=root,
+                           **_page_context(me, [post, *([root] if root else [])]))
+
+
+@bp.get("/channels/<int:channel_id>/events")
+@login_required
+def channel_events(channel_id: int):
+    """Server-Sent Events: the ids of posts created, edited, deleted or reacted to in the channel."""
+    me = _me()
+    perm.access_channel(me, channel_id)
+    return live.event_stream(me, channel_id, live.last_event_id(request))
 
 
 @bp.get("/posts/<int:post_id>/edit")
