@@ -103,3 +103,19 @@ def test_with_redis_url_the_app_publishes_through_redis(migrated, tmp_path, redi
         with redis_app.app_context():
             redis_app.extensions["cairn.live"].close()
             db.engine.dispose()
+
+
+def test_moderation_and_accepted_answers_refresh_the_posts_on_open_pages(people, general):
+    from cairn.stream import moderation, signals
+
+    root = f.post(people.member, general, "How do I rotate the key?")
+    reply = f.post(people.other, general, "Run the rotate script", parent=root)
+    sub = live.broker().subscribe(general.id)
+    moderation.hide_post(people.curator, reply.id, "off topic")
+    moderation.restore_post(people.curator, reply.id)
+    signals.mark_answer(people.member, reply.id)
+    signals.unmark_answer(people.member, reply.id)
+    events = [(e.kind, e.data["post_id"]) for e in drain(sub)]
+    assert events == [("post.edited", reply.id), ("post.edited", reply.id),
+                      ("post.edited", root.id), ("post.edited", reply.id),
+                      ("post.edited", root.id), ("post.edited", reply.id)]

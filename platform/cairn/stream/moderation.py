@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import exists, func, select, update
 
-from cairn import audit, outbox
+from cairn import audit, live, outbox
 from cairn.auth import permissions as perm
 from cairn.auth.models import User
 from cairn.errors import Conflict, Forbidden, Invalid, RuleViolation
@@ -75,6 +75,7 @@ def hide_post(actor: User, post_id: int, reason: str = "") -> Post:
             notify(s, post.author_id, "moderation", "A moderator hid your post"
                    + (f": {reason}" if reason else "."), post_id=post.id)
         outbox.emit(s, "index", doc="post", id=post.id)  # hidden posts leave the index
+        live.publish(s, post.channel_id, "post.edited", post_id=post.id, parent_id=post.parent_id)
     return post
 
 
@@ -86,6 +87,7 @@ def restore_post(actor: User, post_id: int) -> Post:
         post.hidden_at = None
         audit.record(s, actor.id, "post.restore", f"post:{post.id}", author_id=post.author_id)
         outbox.emit(s, "index", doc="post", id=post.id)
+        live.publish(s, post.channel_id, "post.edited", post_id=post.id, parent_id=post.parent_id)
     return post
 
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import delete, select, update
 
-from cairn import audit, outbox
+from cairn import audit, live, outbox
 from cairn.auth import permissions as perm
 from cairn.auth.models import User
 from cairn.errors import Conflict, Forbidden, NotFound, RuleViolation
@@ -52,6 +52,9 @@ def mark_answer(actor: User, post_id: int) -> ThreadAnswer:
                    f"{actor.display_name} accepted your reply as the answer in #{root.channel.name}", post_id=reply.id)
         for changed in filter(None, (reply.id, previous)):
             outbox.emit(s, "index", doc="post", id=changed)
+        for changed in filter(None, (root.id, reply.id, previous)):  # badges on open pages
+            live.publish(s, root.channel_id, "post.edited", post_id=changed,
+                         parent_id=None if changed == root.id else root.id)
     return current
 
 
@@ -64,6 +67,9 @@ def unmark_answer(actor: User, post_id: int) -> None:
             raise NotFound("This reply is not the accepted answer.")
         audit.record(s, actor.id, "post.unanswer", f"post:{reply.id}", root_id=root.id)
         outbox.emit(s, "index", doc="post", id=reply.id)
+        for changed in (root.id, reply.id):
+            live.publish(s, root.channel_id, "post.edited", post_id=changed,
+                         parent_id=None if changed == root.id else root.id)
 
 
 def is_accepted_answer(post: Post) -> bool:
