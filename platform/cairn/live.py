@@ -166,17 +166,16 @@ def _event_lines(sub: Subscription, backlog: list[LiveEvent] | None, settings: S
         now = time.monotonic()
         if now >= deadline:
             return  # the browser reconnects with Last-Event-ID (and long connections get spread)
-        event = sub.get(timeout=min(next_beat, deadline) - now)
-        if sub.overflowed:
-            yield RESYNC
-            return
-        if event is not None:
-            if event.seq > replayed_up_to:  # the subscription began before the replay: skip doubles
-                replayed_up_to = 0
-                yield event.to_sse()
-            continue
-        if time.monotonic() >= next_beat:
+        if now >= next_beat:  # on a busy channel too: access is re-checked at every beat
             if not settings.still_allowed():
                 return
             yield b": heartbeat\n\n"  # also how a vanished client is noticed: the write fails
             next_beat = time.monotonic() + settings.heartbeat
+            continue
+        event = sub.get(timeout=min(next_beat, deadline) - now)
+        if sub.overflowed:
+            yield RESYNC
+            return
+        if event is not None and event.seq > replayed_up_to:  # subscribed before the replay: no doubles
+            replayed_up_to = 0
+            yield event.to_sse()

@@ -174,6 +174,22 @@ def test_a_member_removed_from_a_private_channel_loses_the_stream(client, login,
     assert live.broker().fanout.count() == 0
 
 
+def test_access_is_checked_again_on_a_busy_channel_too(client, login, people, secret):
+    login(people.other)
+    stream = open_stream(client, f"/channels/{secret.id}/events")
+    with db.transaction() as s:
+        channel = s.get(Channel, secret.id)
+        channel.members = [u for u in channel.members if u.id != people.other.id]
+    deadline, ended = time.monotonic() + 3, False
+    while time.monotonic() < deadline and not ended:  # an event before every read: never idle
+        live.broker().publish(secret.id, "post.edited", {"post_id": 1, "parent_id": None})
+        try:
+            stream.text += next(stream.chunks).decode()
+        except StopIteration:
+            ended = True
+    assert ended, "the stream kept going for someone who left the private channel"
+
+
 def test_a_client_that_goes_away_releases_its_thread_and_subscription(app, bearer, people, general):
     """A real threaded server: the client closes its socket; the next heartbeat's write fails."""
     headers = bearer(people.member)
