@@ -35,7 +35,7 @@ def upgrade_database() -> None:
     with db.engine.begin() as conn:
         cfg = alembic_config()
         cfg.attributes["connection"] = conn
-        alembic_command.upgrade(cfg, "heads")
+        alembic_command.upgrade(cfg, "head")
 
 
 @click.group(cls=FlaskGroup, create_app=create_app, add_default_commands=False,
