@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, make_url, text
 
 from cairn import create_app
 from cairn.auth import actions as auth
@@ -33,7 +33,9 @@ def database_url(tmp_path_factory) -> str:
         conn.execute(text("DROP SCHEMA public CASCADE"))
         conn.execute(text("CREATE SCHEMA public"))
     engine.dispose()
-    return url
+    # tests need no crash durability: not waiting for the WAL flush makes every commit cheaper
+    return make_url(url).update_query_dict({"options": "-c synchronous_commit=off"}).render_as_string(
+        hide_password=False)
 
 
 @pytest.fixture(scope="session")
@@ -86,12 +88,14 @@ def app(migrated, tmp_path) -> Iterator:
 
 def _empty_tables() -> None:
     with db.engine.begin() as conn:
+        for table in reversed(Base.metadata.sorted_tables):
+            conn.execute(table.delete())
         if conn.dialect.name == "postgresql":
-            names = ", ".join(t.name for t in Base.metadata.sorted_tables)
-            conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
-        else:
-            for table in reversed(Base.metadata.sorted_tables):
-                conn.execute(table.delete())
+            # DELETE and restarting the sequences take a tenth of TRUNCATE's time on tables this small
+            sequences = conn.execute(text(
+                "SELECT sequencename FROM pg_sequences WHERE schemaname = current_schema()")).scalars().all()
+            for name in sequences:
+                conn.execute(text(f'ALTER SEQUENCE "{name}" RESTART'))
 
 
 @pytest.fixture
