@@ -13,7 +13,8 @@
     var fragmentUrl = container.getAttribute("data-fragment");
     var threadRoot = container.hasAttribute("data-thread-root") ? Number(container.getAttribute("data-thread-root")) : null;
     var history = container.hasAttribute("data-live-history");  // an older page: update, never append
-    var lastEventId = "";
+    // where the page stood when it was rendered: the first stream replays what came after
+    var lastEventId = container.getAttribute("data-live-since") || "";
     var source = null;
     var retryDelay = 1000;
 

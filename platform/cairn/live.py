@@ -79,6 +79,18 @@ def init_app(app: Flask) -> None:
     settings = app.config["CAIRN"]
     app.extensions["cairn.live"] = make_broker(settings)
     app.extensions["cairn.live.slots"] = threading.BoundedSemaphore(int(settings["live_max_streams"]))
+    app.jinja_env.globals["live_event_id"] = current_event_id
+
+
+def current_event_id(channel_id: int) -> str:
+    """Where a page rendered now stands in the channel's events: its stream starts from there,
+    so nothing published between the render and the stream's start is missed. Empty (no replay)
+    when the broker cannot say."""
+    try:
+        return broker().current_id(channel_id)
+    except Exception as exc:  # noqa: BLE001  (Redis down: the page still renders)
+        log.warning("live: no event id for channel %s: %s", channel_id, exc)
+        return ""
 
 
 def broker() -> Broker:

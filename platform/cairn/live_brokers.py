@@ -114,6 +114,8 @@ class Broker(Protocol):
 
     def replay(self, channel_id: int, last_event_id: str) -> list[LiveEvent] | None: ...
 
+    def current_id(self, channel_id: int) -> str: ...
+
 
 def _replay(epoch: str, last_event_id: str, current_seq: int, history: list[LiveEvent]
             ) -> list[LiveEvent] | None:
@@ -154,6 +156,11 @@ class LocalBroker:
         with self._lock:
             return _replay(self.epoch, last_event_id, self._seq.get(channel_id, 0),
                            list(self._history.get(channel_id, ())))
+
+    def current_id(self, channel_id: int) -> str:
+        """The id of the channel's latest event (a page remembers it, and replays from it)."""
+        with self._lock:
+            return f"{self.epoch}:{self._seq.get(channel_id, 0)}"
 
 
 # KEYS: sequence, history; ARGV: pub/sub channel, event JSON, history length, history TTL.
@@ -224,6 +231,9 @@ class RedisBroker:
             current, raw = pipe.get(seq_key).lrange(history_key, 0, -1).execute()
         history = [self._decode(channel_id, item) for item in raw]
         return _replay(self.epoch, last_event_id, int(current or 0), history)
+
+    def current_id(self, channel_id: int) -> str:
+        return f"{self.epoch}:{int(self._redis.get(self._keys(channel_id)[0]) or 0)}"
 
     def _start_listener(self) -> None:
         with self._lock:

@@ -80,6 +80,15 @@ def test_local_broker_replays_what_a_reconnecting_reader_missed():
     assert broker.replay(2, f"{broker.epoch}:0") == []  # a quiet channel: nothing missed
 
 
+def test_current_id_is_where_a_new_page_starts_replaying_from():
+    broker = LocalBroker()
+    assert broker.current_id(1) == f"{broker.epoch}:0"
+    broker.publish(1, "post.created", IDS)
+    since = broker.current_id(1)
+    later = broker.publish(1, "post.edited", IDS)
+    assert broker.replay(1, since) == [later]
+
+
 @pytest.mark.parametrize("last_id", ["another-epoch:1", "garbage", "EPOCH:99", "EPOCH:x"])
 def test_replay_answers_none_when_it_cannot_know_what_was_missed(last_id):
     broker = LocalBroker()
@@ -141,6 +150,7 @@ def test_redis_broker_keeps_order_and_replays_across_processes(redis_brokers):
     assert [e.id for e in received] == [e.id for e in sent]
     assert [e.data["post_id"] for e in web_b.replay(5, sent[16].id)] == [17, 18, 19]
     assert web_b.replay(5, sent[-1].id) == []
+    assert web_a.current_id(5) == web_b.current_id(5) == sent[-1].id
     assert web_b.replay(5, "another-epoch:3") is None
 
 

@@ -7,6 +7,7 @@ blocks for long, and every read has a deadline.
 from __future__ import annotations
 
 import json
+import re
 import socket
 import threading
 import time
@@ -141,6 +142,19 @@ def test_a_reconnecting_page_gets_what_it_missed_from_last_event_id(client, logi
     by_query = open_stream(client, f"/channels/{general.id}/events?last_event_id={seen_id}")
     by_query.read_until(f'"post_id":{later.id}')
     by_query.close()
+
+
+def test_a_page_streams_from_where_it_was_rendered_and_misses_nothing_in_between(client, login, people, general):
+    login(people.member)
+    page = client.get(f"/channels/{general.id}").get_data(as_text=True)
+    since = re.search(r'data-live-since="([^"]+)"', page).group(1)
+    assert since == live.broker().current_id(general.id)
+    between = f.post(people.other, general, "posted while the page was loading its scripts")
+    stream = open_stream(client, f"/channels/{general.id}/events?last_event_id={since}")
+    stream.read_until(f'"post_id":{between.id}')
+    stream.close()
+    thread_page = client.get(f"/posts/{between.id}").get_data(as_text=True)
+    assert f'data-live-since="{live.broker().current_id(general.id)}"' in thread_page
 
 
 def test_a_last_event_id_that_cannot_be_replayed_asks_the_page_to_resync(client, login, people, general):
