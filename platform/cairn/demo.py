@@ -9,6 +9,7 @@ from cairn.auth.models import User
 from cairn.extensions import db
 from cairn.kb import actions as kb
 from cairn.stream import actions as stream
+from cairn.stream import signals
 
 DEMO_USERS = [
     ("admin@example.com", "admin-pass-2026", "admin", "Ada Admin"),
@@ -127,8 +128,13 @@ def load_demo() -> bool:
         channel = stream.create_channel(admin, name, topic, private, members)
         for author, text, replies in threads:
             root = stream.create_post(users[author], channel.id, text)
+            answer = None
             for reply_author, reply in replies:
-                stream.create_post(users[reply_author], channel.id, reply, parent_id=root.id)
+                posted = stream.create_post(users[reply_author], channel.id, reply, parent_id=root.id)
+                if answer is None and reply_author != author:
+                    answer = posted
+            if answer is not None and "?" in text:  # the asker accepts the first answer to a question
+                signals.mark_answer(users[author], answer.id)
     for name, description, group, articles in SPACES:
         group_ids = [people.id] if group else []
         space = kb.create_space(curator, name, description, group_ids)

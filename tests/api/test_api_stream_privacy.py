@@ -127,9 +127,16 @@ def test_the_members_still_see_all_of_it(client, scene):
 
 
 def test_the_web_pages_show_an_outsider_nothing_of_the_private_channel(client, scene, login):
+    from sqlalchemy import select
+
+    from cairn.extensions import db
+    from cairn.stream.models import Notification
+
+    old_notes = db.session.scalars(select(Notification.id).where(Notification.user_id == scene.p.other.id)).all()
+    assert old_notes  # the mention from when they were a member
     login(scene.p.other)
     for path in (f"/channels/{scene.secret.id}", f"/posts/{scene.root.id}", f"/posts/{scene.reply.id}/revisions",
-                 f"/posts/{scene.root.id}/in-context"):
+                 f"/posts/{scene.root.id}/in-context", *(f"/notifications/{n}" for n in old_notes)):
         assert client.get(path).status_code == 404, path
     for path in ("/channels", "/saved", "/notifications", f"/channels/{scene.general.id}"):
         page = client.get(path)

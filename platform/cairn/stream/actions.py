@@ -14,7 +14,6 @@ from cairn.auth.actions import handle_for
 from cairn.auth.models import User
 from cairn.errors import Conflict, Forbidden, Invalid, NotFound
 from cairn.extensions import db
-from cairn.kb.models import Article
 from cairn.models_base import utcnow
 from cairn.pagination import decode_cursor, encode_cursor
 from cairn.stream.models import Channel, Mention, Notification, Post, PostRevision, Reaction
@@ -296,10 +295,9 @@ def unread_count(actor: User) -> int:
 def open_notification(actor: User, notification_id: int) -> Notification:
     """One of the actor's notifications, marked read (to follow its link)."""
     with db.transaction() as s:
-        note = s.get(Notification, notification_id)
-        if (note is None or note.user_id != actor.id
-                or (note.post_id and not perm.can_read_post(actor, s.get(Post, note.post_id)))
-                or (note.article_id and not perm.can_read_article(actor, s.get(Article, note.article_id)))):
+        note = s.scalar(select(Notification).where(Notification.id == notification_id,
+                                                   perm.visible_notifications_clause(actor)))
+        if note is None:
             raise NotFound("Notification not found.")
         if note.read_at is None:
             note.read_at = utcnow()
