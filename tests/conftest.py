@@ -63,6 +63,28 @@ def fast_password_hashing():
     patch.undo()
 
 
+@pytest.fixture(scope="session", autouse=True)
+def reuse_url_builders():
+    """Every test builds an app, and Werkzeug compiles two URL builders per route for each: most of
+    create_app's time. A builder depends only on its rule's text and defaults, and reads the
+    converters from the rule it is bound to, so one compiled builder per rule serves every app."""
+    from werkzeug.routing.rules import Rule
+
+    compile_builder = Rule._compile_builder
+    builders: dict = {}
+
+    def cached(rule, append_unknown=True):
+        key = (rule.rule, tuple(rule._trace), repr(sorted((rule.defaults or {}).items())), append_unknown)
+        if key not in builders:
+            builders[key] = compile_builder(rule, append_unknown)
+        return builders[key]
+
+    patch = pytest.MonkeyPatch()
+    patch.setattr(Rule, "_compile_builder", cached)
+    yield
+    patch.undo()
+
+
 def make_app(database_url: str, tmp_path, **overrides):
     settings = {
         "database_url": database_url,

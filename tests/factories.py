@@ -80,3 +80,15 @@ def counts() -> dict[str, int]:
 
     db.session.rollback()  # see other connections' commits (PostgreSQL snapshots)
     return {name: count(getattr(models, name)) for name in models.__all__}
+
+
+def each(cases, check) -> None:
+    """Run ``check`` on every case inside one test (the app and its rows are the costly part of a
+    test, a case is cheap) and report every failing case, not just the first."""
+    failures = []
+    for case in cases:
+        try:
+            check(*case) if isinstance(case, tuple) else check(case)
+        except AssertionError as err:
+            failures.append(f"{case!r}: {err}")
+    assert not failures, f"{len(failures)} of {len(cases)} cases failed:\n" + "\n".join(failures)

@@ -35,11 +35,13 @@ def refused(client, method: str, path: str, status: int, code: str | None = None
 
 # --- posts ------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("body", ["", "   ", "\n\n\t"])
-def test_an_empty_post_is_a_400_naming_the_body(client, ctx, body):
-    err = refused(client, "POST", f"/api/v1/channels/{ctx.chan.id}/posts", 400, "invalid",
-                  json={"body": body}, headers=ctx.member)
-    assert "body" in err["fields"]
+def test_an_empty_post_is_a_400_naming_the_body(client, ctx):
+    def check(body):
+        err = refused(client, "POST", f"/api/v1/channels/{ctx.chan.id}/posts", 400, "invalid",
+                      json={"body": body}, headers=ctx.member)
+        assert "body" in err["fields"]
+
+    f.each(["", "   ", "\n\n\t"], check)
 
 
 def test_posting_to_an_unknown_channel_is_a_404(client, ctx):
@@ -72,7 +74,7 @@ def test_a_post_over_the_character_limit_is_a_400(client, ctx, app):
     assert "body" in err["fields"]
 
 
-@pytest.mark.parametrize("data,content_type", [
+NOT_JSON_OBJECTS = [
     ("body=hello", "application/x-www-form-urlencoded"),
     ("hello", "text/plain"),
     ("{not json", "application/json"),
@@ -80,27 +82,38 @@ def test_a_post_over_the_character_limit_is_a_400(client, ctx, app):
     ('"a string"', "application/json"),
     ("null", "application/json"),
     ("", "application/json"),
-])
-def test_a_body_that_is_not_a_json_object_is_a_400(client, ctx, data, content_type):
-    err = refused(client, "POST", f"/api/v1/channels/{ctx.chan.id}/posts", 400, "invalid", data=data,
-                  content_type=content_type, headers=ctx.member)
-    assert "_body" in err["fields"]
+]
 
 
-@pytest.mark.parametrize("path,body,field", [
+def test_a_body_that_is_not_a_json_object_is_a_400(client, ctx):
+    def check(data, content_type):
+        err = refused(client, "POST", f"/api/v1/channels/{ctx.chan.id}/posts", 400, "invalid", data=data,
+                      content_type=content_type, headers=ctx.member)
+        assert "_body" in err["fields"]
+
+    f.each(NOT_JSON_OBJECTS, check)
+
+
+UNKNOWN_FIELDS = [
     ("/api/v1/channels/{chan}/posts", {"body": "hi", "author_id": 1}, "author_id"),
     ("/api/v1/channels/{chan}/posts", {"body": "hi", "channel_id": 2, "html": "<b>x</b>"}, "html"),
     ("/api/v1/channels", {"name": "new", "created_by_id": 1}, "created_by_id"),
     ("/api/v1/spaces", {"name": "New", "owner_id": 1}, "owner_id"),
     ("/api/v1/articles", {"space_id": "{space}", "title": "T", "status": "published"}, "status"),
-])
-def test_unknown_fields_are_a_400_listing_each_of_them(client, ctx, path, body, field):
-    body = {k: (ctx.space.id if v == "{space}" else v) for k, v in body.items()}
-    err = refused(client, "POST", path.format(chan=ctx.chan.id), 400, "invalid", json=body, headers=ctx.curator)
-    assert err["fields"][field] == ["Unknown field."]
+]
 
 
-@pytest.mark.parametrize("path,body,field", [
+def test_unknown_fields_are_a_400_listing_each_of_them(client, ctx):
+    def check(path, body, field):
+        body = {k: (ctx.space.id if v == "{space}" else v) for k, v in body.items()}
+        err = refused(client, "POST", path.format(chan=ctx.chan.id), 400, "invalid", json=body,
+                      headers=ctx.curator)
+        assert err["fields"][field] == ["Unknown field."]
+
+    f.each(UNKNOWN_FIELDS, check)
+
+
+WRONG_TYPES = [
     ("/api/v1/channels/{chan}/posts", {"body": 123}, "body"),
     ("/api/v1/channels/{chan}/posts", {"body": ["x"]}, "body"),
     ("/api/v1/channels/{chan}/posts", {"body": None}, "body"),
@@ -124,11 +137,17 @@ def test_unknown_fields_are_a_400_listing_each_of_them(client, ctx, path, body, 
     ("/api/v1/promotions", {"post_ids": []}, "post_ids"),
     ("/api/v1/promotions", {"post_ids": [1], "mode": "merge"}, "mode"),
     ("/api/v1/notifications/read", {"ids": ["x"]}, "ids"),
-])
-def test_wrong_types_and_values_are_a_400_naming_the_field(client, ctx, path, body, field):
-    body = {k: (ctx.space.id if v == "{space}" else v) for k, v in body.items()}
-    err = refused(client, "POST", path.format(chan=ctx.chan.id), 400, "invalid", json=body, headers=ctx.curator)
-    assert field in err["fields"], err
+]
+
+
+def test_wrong_types_and_values_are_a_400_naming_the_field(client, ctx):
+    def check(path, body, field):
+        body = {k: (ctx.space.id if v == "{space}" else v) for k, v in body.items()}
+        err = refused(client, "POST", path.format(chan=ctx.chan.id), 400, "invalid", json=body,
+                      headers=ctx.curator)
+        assert field in err["fields"], err
+
+    f.each(WRONG_TYPES, check)
 
 
 def test_a_reply_to_a_parent_in_another_channel_is_a_400(client, ctx):
@@ -141,7 +160,7 @@ def test_a_reply_to_a_parent_in_another_channel_is_a_400(client, ctx):
 
 # --- authentication ---------------------------------------------------------------------------
 
-@pytest.mark.parametrize("header", [
+BAD_AUTHORIZATION = [
     "Bearer garbage",
     "Bearer cairn_not-a-real-token",
     "Bearer " + "cairn_" + "x" * 300,
@@ -150,10 +169,13 @@ def test_a_reply_to_a_parent_in_another_channel_is_a_400(client, ctx):
     "Basic bWVtYmVyQGV4YW1wbGUuY29tOnB3",
     "Token cairn_abc",
     "cairn_abc",
-])
-def test_a_malformed_token_or_wrong_scheme_is_a_401(client, ctx, header):
-    refused(client, "POST", f"/api/v1/channels/{ctx.chan.id}/posts", 401, "unauthorized", json={"body": "hi"},
-            headers={"Authorization": header})
+]
+
+
+def test_a_malformed_token_or_wrong_scheme_is_a_401(client, ctx):
+    f.each(BAD_AUTHORIZATION, lambda header: refused(
+        client, "POST", f"/api/v1/channels/{ctx.chan.id}/posts", 401, "unauthorized", json={"body": "hi"},
+        headers={"Authorization": header}))
 
 
 def test_a_revoked_token_is_a_401(client, ctx):
@@ -172,11 +194,13 @@ def test_a_good_token_with_a_bad_one_appended_is_a_401(client, ctx):
 
 # --- knowledge base ---------------------------------------------------------------------------
 
-@pytest.mark.parametrize("to", ["published", "archived", "draft"])
-def test_a_move_the_lifecycle_forbids_is_a_422(client, ctx, to):
-    err = refused(client, "POST", f"/api/v1/articles/{ctx.article.id}/transitions", 422, "rule_violated",
-                  json={"to": to}, headers=ctx.curator)
-    assert "to" in err["fields"]
+def test_a_move_the_lifecycle_forbids_is_a_422(client, ctx):
+    def check(to):
+        err = refused(client, "POST", f"/api/v1/articles/{ctx.article.id}/transitions", 422, "rule_violated",
+                      json={"to": to}, headers=ctx.curator)
+        assert "to" in err["fields"]
+
+    f.each(["published", "archived", "draft"], check)
 
 
 def test_an_unknown_status_is_a_400(client, ctx):
@@ -199,9 +223,9 @@ def test_an_article_edit_without_a_base_revision_is_a_400(client, ctx):
     assert "revision" in err["fields"]
 
 
-@pytest.mark.parametrize("query", ["from=1", "from=0&to=1", "from=a&to=1", "from=1&to=99999999999999999999"])
-def test_a_bad_diff_range_is_a_400(client, ctx, query):
-    refused(client, "GET", f"/api/v1/articles/{ctx.article.id}/diff?{query}", 400, "invalid", headers=ctx.member)
+def test_a_bad_diff_range_is_a_400(client, ctx):
+    f.each(["from=1", "from=0&to=1", "from=a&to=1", "from=1&to=99999999999999999999"], lambda query: refused(
+        client, "GET", f"/api/v1/articles/{ctx.article.id}/diff?{query}", 400, "invalid", headers=ctx.member))
 
 
 def test_narrowing_an_article_to_a_group_outside_its_space_is_a_400(client, ctx):
@@ -220,15 +244,18 @@ def test_reacting_twice_is_a_409(client, ctx):
     refused(client, "PUT", f"/api/v1/posts/{ctx.post.id}/reactions/👍", 409, "conflict", headers=ctx.other)
 
 
-@pytest.mark.parametrize("emoji", ["not an emoji", "<script>", "%00", "x" * 41, "👍👍👍👍👍👍👍👍👍👍👍👍👍👍👍👍👍"])
-def test_an_invalid_emoji_is_a_400(client, ctx, emoji):
-    err = refused(client, "PUT", f"/api/v1/posts/{ctx.post.id}/reactions/{emoji}", 400, "invalid", headers=ctx.other)
-    assert "emoji" in err["fields"]
+def test_an_invalid_emoji_is_a_400(client, ctx):
+    def check(emoji):
+        err = refused(client, "PUT", f"/api/v1/posts/{ctx.post.id}/reactions/{emoji}", 400, "invalid",
+                      headers=ctx.other)
+        assert "emoji" in err["fields"]
+
+    f.each(["not an emoji", "<script>", "%00", "x" * 41, "👍👍👍👍👍👍👍👍👍👍👍👍👍👍👍👍👍"], check)
 
 
 # --- lists and cursors ------------------------------------------------------------------------
 
-@pytest.mark.parametrize("path", [
+BAD_CURSORS = [
     "/api/v1/channels/{chan}/posts?cursor=garbage!",
     "/api/v1/channels/{chan}/posts?cursor=" + encode_cursor("x"),
     "/api/v1/channels/{chan}/posts?cursor=" + encode_cursor(10**30),
@@ -238,17 +265,25 @@ def test_an_invalid_emoji_is_a_400(client, ctx, emoji):
     "/api/v1/search?q=hello&cursor=" + encode_cursor(-5),
     "/api/v1/search?q=hello&cursor=" + encode_cursor(1, 2),
     "/api/v1/promotions?cursor=" + encode_cursor(1.5),
-])
-def test_a_malformed_cursor_is_a_400_naming_the_cursor(client, ctx, path):
-    err = refused(client, "GET", path.format(chan=ctx.chan.id), 400, "invalid", headers=ctx.curator)
-    assert "cursor" in err["fields"]
+]
 
 
-@pytest.mark.parametrize("query,field", [("limit=0", "limit"), ("limit=201", "limit"), ("limit=abc", "limit"),
-                                         ("limit=1.5", "limit"), ("colour=red", "colour")])
-def test_bad_list_arguments_are_a_400(client, ctx, query, field):
-    err = refused(client, "GET", f"/api/v1/channels/{ctx.chan.id}/posts?{query}", 400, "invalid", headers=ctx.member)
-    assert field in err["fields"]
+def test_a_malformed_cursor_is_a_400_naming_the_cursor(client, ctx):
+    def check(path):
+        err = refused(client, "GET", path.format(chan=ctx.chan.id), 400, "invalid", headers=ctx.curator)
+        assert "cursor" in err["fields"]
+
+    f.each(BAD_CURSORS, check)
+
+
+def test_bad_list_arguments_are_a_400(client, ctx):
+    def check(query, field):
+        err = refused(client, "GET", f"/api/v1/channels/{ctx.chan.id}/posts?{query}", 400, "invalid",
+                      headers=ctx.member)
+        assert field in err["fields"]
+
+    f.each([("limit=0", "limit"), ("limit=201", "limit"), ("limit=abc", "limit"), ("limit=1.5", "limit"),
+            ("colour=red", "colour")], check)
 
 
 def test_a_nul_in_a_query_string_is_a_400_not_a_database_error(client, ctx):
@@ -258,11 +293,10 @@ def test_a_nul_in_a_query_string_is_a_400_not_a_database_error(client, ctx):
 
 # --- ids out of range, methods, routes --------------------------------------------------------
 
-@pytest.mark.parametrize("path", ["/api/v1/posts/99999999999999999999", f"/api/v1/posts/{MAX_ID + 1}",
-                                  "/api/v1/channels/99999999999999999999/posts",
-                                  "/api/v1/articles/1/revisions/99999999999999999999"])
-def test_an_id_no_key_can_hold_is_a_404(client, ctx, path):
-    refused(client, "GET", path, 404, "not_found", headers=ctx.member)
+def test_an_id_no_key_can_hold_is_a_404(client, ctx):
+    f.each(["/api/v1/posts/99999999999999999999", f"/api/v1/posts/{MAX_ID + 1}",
+            "/api/v1/channels/99999999999999999999/posts", "/api/v1/articles/1/revisions/99999999999999999999"],
+           lambda path: refused(client, "GET", path, 404, "not_found", headers=ctx.member))
 
 
 def test_an_unknown_api_route_and_a_wrong_method_answer_in_json(client, ctx):

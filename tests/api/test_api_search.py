@@ -50,20 +50,28 @@ def test_exclusions_and_operators_narrow_the_hits(client, people, bearer, corpus
         ("article", art.id)}
 
 
-@pytest.mark.parametrize("q", ['"unclosed', "kind:video", "is:famous", "after:2026-13-45", "before:yesterday",
-                               "a (-b c)", "((-a))", "x" * 501])
-def test_a_query_the_language_cannot_read_is_a_400_that_says_why(client, people, bearer, corpus, q):
-    err = error_of(client.get("/api/v1/search", query_string={"q": q}, headers=bearer(people.other)), 400)
-    assert "q" in err["fields"]
+def test_a_query_the_language_cannot_read_is_a_400_that_says_why(client, people, bearer, corpus):
+    h = bearer(people.other)
+
+    def check(q):
+        err = error_of(client.get("/api/v1/search", query_string={"q": q}, headers=h), 400)
+        assert "q" in err["fields"]
+
+    f.each(['"unclosed', "kind:video", "is:famous", "after:2026-13-45", "before:yesterday", "a (-b c)", "((-a))",
+            "x" * 501], check)
 
 
-@pytest.mark.parametrize("q", ["acl:admin", "obj_id:3", "status:draft", "title:launch", "tags:\"a b\"",
-                               "created:[2020 TO 2030]", "*", "?", "launch^2", "plan~"])
-def test_whoosh_field_syntax_neither_fails_nor_widens_what_is_visible(client, people, bearer, corpus, q):
+def test_whoosh_field_syntax_neither_fails_nor_widens_what_is_visible(client, people, bearer, corpus):
     space = f.space(people.curator, "Secret space", groups=(f.group("eng", people.curator),))
     hidden = f.article(people.curator, space, "launch admin draft", status="draft")
-    result = ok(client.get("/api/v1/search", query_string={"q": q}, headers=bearer(people.other)))
-    assert ("article", hidden.id) not in _ids(result)
+    h = bearer(people.other)
+
+    def check(q):
+        result = ok(client.get("/api/v1/search", query_string={"q": q}, headers=h))
+        assert ("article", hidden.id) not in _ids(result)
+
+    f.each(["acl:admin", "obj_id:3", "status:draft", "title:launch", 'tags:"a b"', "created:[2020 TO 2030]", "*",
+            "?", "launch^2", "plan~", "launch admin draft"], check)
 
 
 def test_searches_are_logged_with_their_hit_counts_for_content_gap_analysis(client, people, bearer, corpus):
