@@ -241,19 +241,24 @@ def test_short_names_with_and_without_colons_are_the_same_reaction(people, gener
     assert db.session.scalar(select(Reaction.emoji)) == "tada"
 
 
-@pytest.mark.parametrize("emoji", ["", "<b>", "two words", "a" * 41, "👍x", "12345678901234567👍", "\u200d"])
-def test_invalid_emoji_are_refused(people, general, emoji):
+def test_invalid_emoji_are_refused(people, general):
     post = f.post(people.member, general, "nice")
-    with pytest.raises(Invalid) as err:
-        actions.add_reaction(people.other, post.id, emoji)
-    assert "emoji" in err.value.fields
+
+    def check(emoji):
+        with pytest.raises(Invalid) as err:
+            actions.add_reaction(people.other, post.id, emoji)
+        assert "emoji" in err.value.fields
+
+    f.each(["", "<b>", "two words", "a" * 41, "👍x", "12345678901234567👍", "\u200d"], check)
     assert f.count(Reaction) == 0
 
 
-@pytest.mark.parametrize("emoji", ["👍", "🇫🇷", "👩‍💻", "❤️", ":+1:", "thumbs_up"])
-def test_real_emoji_and_short_names_are_accepted(people, general, emoji):
+def test_real_emoji_and_short_names_are_accepted(people, general):
     post = f.post(people.member, general, "nice")
-    assert actions.add_reaction(people.other, post.id, emoji).reaction_summary()[0]["count"] == 1
+    emoji = ["👍", "🇫🇷", "👩‍💻", "❤️", ":+1:", "thumbs_up"]
+    f.each(emoji, lambda e: actions.add_reaction(people.other, post.id, e))
+    f.refresh(post)
+    assert [r["emoji"] for r in post.reaction_summary()] == ["👍", "🇫🇷", "👩‍💻", "❤️", "+1", "thumbs_up"]
 
 
 def test_removing_a_reaction_that_was_never_made_is_not_found(people, general):
