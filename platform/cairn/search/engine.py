@@ -78,15 +78,26 @@ class Index:
         """Create the index if it is missing, under a file lock: the web and a worker may both
         find it missing on a first start, and Whoosh's create deletes the index files it finds
         (or fails with "File '_MAIN_0.toc' exists" when both create at once)."""
-        if windex.exists_in(self.path):
+        if self._exists():
             return
         lock = FileStorage(self.path).lock("CREATE_LOCK")  # not "_MAIN_*": create deletes those
         lock.acquire(blocking=True)
         try:
-            if not windex.exists_in(self.path):
+            if not self._exists():
                 windex.create_in(self.path, SCHEMA)
         finally:
             lock.release()
+
+    def _exists(self) -> bool:
+        """exists_in() opens the newest TOC, which a concurrent commit may delete meanwhile."""
+        for attempt in range(20):
+            try:
+                return windex.exists_in(self.path)
+            except OSError:
+                if attempt == 19:
+                    raise
+                time.sleep(0.05)
+        return False
 
     def searcher(self):
         """The cached searcher, replaced by a new one when the index has a newer generation.
