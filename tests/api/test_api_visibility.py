@@ -246,3 +246,59 @@ def test_search_follows_changes_of_access_at_once(client, scene):
     assert [i["kind"] for i in result["items"]] == ["post"]    # the handbook is now eng-only too
     stream.delete_post(scene.p.member, scene.public_post.id)
     assert ok(client.get(q, headers=h))["total"] == 0
+
+
+def test_a_promotion_of_private_posts_is_hidden_from_curators_outside_the_channel(client, scene, bearer):
+    lone = bearer(f.user("lone@example.com", "curator"))
+    promo = ok(client.post("/api/v1/promotions", json={"post_ids": [scene.secret_post.id],
+                                                       "space_id": scene.handbook.id},
+                           headers=scene.h["curator"]), 202)
+    before = f.counts()
+    _missing_like(client, lone, f"/api/v1/promotions/{promo['id']}", f"/api/v1/promotions/{NOPE}")
+    _missing_like(client, lone, f"/api/v1/promotions/{promo['id']}/rejection",
+                  f"/api/v1/promotions/{NOPE}/rejection", "POST", {"reason": "no"})
+    assert f.counts() == before
+    assert promo["id"] not in [p["id"] for p in ok(client.get("/api/v1/promotions", headers=lone))["items"]]
+    # curators who can read the channel (here: the requester) follow it as before
+    assert ok(client.get(f"/api/v1/promotions/{promo['id']}", headers=scene.h["curator"]))["id"] == promo["id"]
+    assert promo["id"] in [p["id"] for p in ok(client.get("/api/v1/promotions", headers=scene.h["curator"]))["items"]]
+
+
+def test_a_promotion_shows_each_curator_only_the_duplicates_they_may_read(client, scene, bearer):
+    lone = bearer(f.user("lone@example.com", "curator"))
+    post = f.post(scene.p.member, scene.general, f"{SHARED_WORD} internals explained again")
+    promo = ok(client.post("/api/v1/promotions", json={"post_ids": [post.id], "space_id": scene.handbook.id},
+                           headers=scene.h["curator"]), 202)
+    mine = ok(client.get(f"/api/v1/promotions/{promo['id']}", headers=scene.h["curator"]))
+    assert scene.eng_article.id in [d["id"] for d in mine["duplicates"]]   # the requester may read it
+    theirs = ok(client.get(f"/api/v1/promotions/{promo['id']}", headers=lone))
+    listed = ok(client.get("/api/v1/promotions", headers=lone))["items"]
+    for shown in (theirs, *listed):
+        ids = [d["id"] for d in shown["duplicates"]]
+        assert scene.eng_article.id not in ids and scene.narrowed.id not in ids
+        for article_id in ids:  # what is left, the lone curator may open
+            ok(client.get(f"/api/v1/articles/{article_id}", headers=lone))
+
+
+def test_promotions_list_pages_past_the_ones_hidden_from_the_caller(client, scene, bearer):
+    lone = bearer(f.user("lone@example.com", "curator"))
+    curator = scene.h["curator"]
+    visible = []
+    for i in range(3):
+        public = f.post(scene.p.member, scene.general, f"public question {i}")
+        visible.append(ok(client.post("/api/v1/promotions", json={"post_ids": [public.id],
+                                                                  "space_id": scene.handbook.id},
+                                      headers=curator), 202)["id"])
+        private = f.post(scene.p.member, scene.secret, f"private question {i}")
+        ok(client.post("/api/v1/promotions", json={"post_ids": [private.id], "space_id": scene.handbook.id},
+                       headers=curator), 202)
+    seen, cursor = [], None
+    while True:
+        page = ok(client.get("/api/v1/promotions", query_string={"limit": 2, **({"cursor": cursor} if cursor else {})},
+                             headers=lone))
+        assert len(page["items"]) == 2 or page["next"] is None
+        seen += [p["id"] for p in page["items"]]
+        cursor = page["next"]
+        if cursor is None:
+            break
+    assert seen == sorted(visible, reverse=True)

@@ -13,6 +13,7 @@ from sqlalchemy import and_, exists, false, or_, select, true
 from sqlalchemy.sql import ColumnElement
 
 from cairn.auth.models import User, group_members
+from cairn.curation.models import Promotion
 from cairn.errors import Forbidden, NotFound, RuleViolation
 from cairn.extensions import db
 from cairn.kb.models import Article, ArticleFlag, Space, article_groups, space_groups
@@ -305,6 +306,19 @@ def visible_notifications_clause(user: User) -> ColumnElement[bool]:
     return and_(Notification.user_id == user.id,
                 or_(Notification.post_id.is_(None), Notification.post_id.in_(posts)),
                 or_(Notification.article_id.is_(None), Notification.article_id.in_(articles)))
+
+
+def can_see_promotion(user: User, promotion: Promotion) -> bool:
+    """A promotion shows its posts' redactions and its draft: its requester sees it, and so do the
+    curators who may read every channel its posts are in and the space it drafts into."""
+    if promotion.requester_id == user.id:
+        return True
+    if not user.is_curator:
+        return False
+    channels = db.session.scalars(select(Channel).where(
+        Channel.id.in_(select(Post.channel_id).where(Post.id.in_(promotion.post_ids))))).all()
+    space = db.session.get(Space, promotion.space_id) if promotion.space_id else None
+    return all(can_read_channel(user, c) for c in channels) and (space is None or can_read_space(user, space))
 
 
 # --- administration ---------------------------------------------------------------------------

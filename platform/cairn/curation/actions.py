@@ -82,9 +82,18 @@ def _default_space(actor: User) -> Space:
 
 def access_promotion(actor: User, promotion_id: int) -> Promotion:
     promotion = db.session.get(Promotion, promotion_id)
-    if promotion is None or not (actor.is_curator or promotion.requester_id == actor.id):
+    if promotion is None or not perm.can_see_promotion(actor, promotion):
         raise NotFound("Promotion not found.")
     return promotion
+
+
+def visible_duplicates(actor: User, promotion: Promotion) -> list[dict]:
+    """The possible duplicates found with the requester's access, minus those ``actor`` may not read."""
+    found = promotion.duplicates or []
+    articles = db.session.scalars(select(Article.id).where(
+        Article.id.in_([d["id"] for d in found]), perm.visible_articles_clause(actor))) if found else []
+    readable = set(articles)
+    return [d for d in found if d["id"] in readable]
 
 
 def list_promotions(actor: User, status: str | None = None, cursor: str | None = None,
@@ -94,9 +103,14 @@ def list_promotions(actor: User, status: str | None = None, cursor: str | None =
     if status:
         q = q.where(Promotion.status == status)
     after = decode_cursor(cursor)
-    if after:
-        q = q.where(Promotion.id < after[0])
-    items = list(db.session.scalars(q))
+    below = after[0] if after else None
+    items: list[Promotion] = []
+    while len(items) <= limit:  # skip the promotions hidden from the actor, keep the page full
+        batch = list(db.session.scalars(q.where(Promotion.id < below) if below is not None else q))
+        items += [p for p in batch if perm.can_see_promotion(actor, p)]
+        if len(batch) <= limit:
+            break
+        below = batch[-1].id
     return items[:limit], (encode_cursor(items[limit - 1].id) if len(items) > limit else None)
 
 

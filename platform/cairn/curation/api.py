@@ -16,22 +16,27 @@ def create_promotion():
     data = load(PromotionCreate())
     promotion = actions.request_promotion(actor(), data["post_ids"], data["mode"], data["article_id"],
                                           data["space_id"])
-    return jsonify(promotion_out(promotion)), 202
+    return jsonify(promotion_out(promotion, actions.visible_duplicates(actor(), promotion))), 202
 
 
 @bp.get("/promotions")
 def list_promotions():
     args = load_args(PromotionArgs())
-    items, nxt = actions.list_promotions(actor(), args["status"], args["cursor"], args["limit"])
-    return jsonify(page([promotion_out(p) for p in items], nxt))
+    user = actor()
+    items, nxt = actions.list_promotions(user, args["status"], args["cursor"], args["limit"])
+    return jsonify(page([promotion_out(p, actions.visible_duplicates(user, p)) for p in items], nxt))
 
 
 @bp.get("/promotions/<int:promotion_id>")
 def get_promotion(promotion_id: int):
-    return jsonify(promotion_out(actions.access_promotion(actor(), promotion_id)))
+    user = actor()
+    promotion = actions.access_promotion(user, promotion_id)
+    return jsonify(promotion_out(promotion, actions.visible_duplicates(user, promotion)))
 
 
 @bp.post("/promotions/<int:promotion_id>/rejection")
 def reject_promotion(promotion_id: int):
     data = load(PromotionReject())
-    return jsonify(promotion_out(actions.reject_promotion(actor(), promotion_id, data["reason"])))
+    user = actor()
+    promotion = actions.reject_promotion(user, promotion_id, data["reason"])
+    return jsonify(promotion_out(promotion, actions.visible_duplicates(user, promotion)))

@@ -23,11 +23,12 @@ class PromotionReject(Schema):
     reason = fields.String(required=True, validate=validate.Length(min=1, max=500))
 
 
-def promotion_out(p: Promotion) -> dict:
+def promotion_out(p: Promotion, duplicates: list[dict]) -> dict:
+    """``duplicates``: the ones the caller may read (curation.actions.visible_duplicates)."""
     return {
         "id": p.id, "status": p.status, "step": p.step, "post_ids": p.post_ids, "mode": p.mode,
         "article_id": p.article_id, "target_article_id": p.target_article_id, "space_id": p.space_id,
-        "findings": p.findings or [], "duplicates": p.duplicates or [], "error": p.error,
+        "findings": p.findings or [], "duplicates": duplicates, "error": p.error,
         "requester_id": p.requester_id, "created_at": p.created_at.isoformat(),
         "updated_at": p.updated_at.isoformat(),
     }
