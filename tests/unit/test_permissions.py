@@ -381,3 +381,42 @@ def test_group_membership_changes_take_effect_in_every_form_at_once(populated):
     assert perm.can_read_article(p.other, art)
     assert set(perm.search_tokens(p.other)) & set(perm.article_acl(art))
     assert art.id in set(db.session.scalars(select(Article.id).where(perm.visible_articles_clause(p.other))))
+
+
+# --- promotions and notifications -------------------------------------------------------------
+
+def test_a_promotion_is_seen_by_its_requester_and_by_curators_who_can_read_its_posts_and_space(world):
+    from cairn.curation.models import Promotion
+
+    p = world.p
+    secret_post = f.post(p.member, world.secret, "private")
+    public_post = f.post(p.member, world.general, "public")
+
+    def promotion(post, space) -> Promotion:
+        return Promotion(requester_id=p.curator.id, post_ids=[post.id], space_id=space.id)
+
+    private_one = promotion(secret_post, world.handbook)
+    assert perm.can_see_promotion(p.curator, private_one)           # requester
+    assert not perm.can_see_promotion(world.lone_curator, private_one)
+    assert not perm.can_see_promotion(p.admin, private_one)         # not in #secret
+    assert not perm.can_see_promotion(p.member, private_one)        # members never, even in #secret
+    into_eng = promotion(public_post, world.eng_space)
+    assert not perm.can_see_promotion(world.lone_curator, into_eng)
+    assert perm.can_see_promotion(p.admin, into_eng)
+    assert perm.can_see_promotion(world.lone_curator, promotion(public_post, world.handbook))
+
+
+def test_notifications_clause_hides_those_naming_an_unreadable_post_or_article(world):
+    from cairn.stream.models import Notification
+
+    p = world.p
+    hidden_post = f.post(p.member, world.secret, "private")
+    hidden_article = f.article(p.member, world.eng_space, "Eng only", status="published")
+    public_post = f.post(p.member, world.general, "public")
+    with db.transaction() as s:
+        for refs in ({"post_id": hidden_post.id}, {"article_id": hidden_article.id}, {"post_id": public_post.id},
+                     {}):
+            s.add(Notification(user_id=p.other.id, kind="test", text="x", **refs))
+        s.add(Notification(user_id=p.member.id, kind="test", text="someone else's"))
+    shown = db.session.scalars(select(Notification).where(perm.visible_notifications_clause(p.other))).all()
+    assert {(n.post_id, n.article_id) for n in shown} == {(public_post.id, None), (None, None)}
