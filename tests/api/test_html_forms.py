@@ -166,3 +166,22 @@ def test_posting_too_fast_through_the_browser_is_a_429_page_a_person_can_read(li
     text = _page_text(resp)
     assert "Too many requests" in text and "slow down" in text
     assert f.counts() == before
+
+
+def test_logging_in_never_redirects_to_another_site(client, people):
+    def check(target):
+        client.post("/logout", data={"csrf_token": csrf_token(client, "/login")})
+        resp = client.post("/login", data={"email": people.member.email, "password": People.PASSWORD,
+                                           "next": target, "csrf_token": csrf_token(client)})
+        assert resp.status_code == 302
+        location = resp.headers["Location"]
+        # what a browser would make of it: backslashes are slashes, tabs and newlines vanish
+        seen = re.sub(r"[\t\r\n]", "", location.replace("\\", "/"))
+        assert seen.startswith("/") and not seen.startswith("//"), location
+
+    f.each(["//evil.example/x", "https://evil.example/", "/\\evil.example", "\\\\evil.example", "/\t/evil.example",
+            "/\\/evil.example", "javascript:alert(1)", " //evil.example"], check)
+    client.post("/logout", data={"csrf_token": csrf_token(client, "/login")})
+    resp = client.post("/login", data={"email": people.member.email, "password": People.PASSWORD,
+                                       "next": "/channels?x=1", "csrf_token": csrf_token(client)})
+    assert resp.headers["Location"] == "/channels?x=1"
