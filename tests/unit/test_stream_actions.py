@@ -322,3 +322,13 @@ def test_notifications_about_an_article_one_cannot_read_are_neither_listed_nor_c
     auth.set_group_member(None, eng.id, people.other.id, True)
     f.refresh(people.other)
     assert actions.unread_count(people.other) == 2
+
+
+def test_a_thread_whose_first_post_was_deleted_takes_no_more_replies(people, general):
+    root = f.post(people.member, general, "question")
+    reply = f.post(people.other, general, "answer", parent=root)
+    actions.delete_post(people.member, root.id)
+    before = f.counts()
+    with pytest.raises(NotFound):
+        actions.create_post(people.other, general.id, "a late reply", parent_id=reply.id)
+    assert f.counts() == before

@@ -99,7 +99,8 @@ def create_post(actor: User, channel_id: int, body: str, parent_id: int | None =
             parent = perm.access_post(actor, parent_id)
             if parent.channel_id != channel.id:
                 raise Invalid("The thread is in another channel.", {"parent_id": ["not in this channel"]})
-            parent = parent if parent.parent_id is None else s.get(Post, parent.parent_id)
+            # a reply joins its parent's thread, which must still be there (deleted roots take no replies)
+            parent = parent if parent.parent_id is None else perm.access_post(actor, parent.parent_id)
         post = Post(channel_id=channel.id, author_id=actor.id, body=body,
                     html=render_markdown(body), parent_id=parent.id if parent else None)
         s.add(post)
