@@ -7,7 +7,6 @@ from datetime import UTC, datetime
 from sqlalchemy import DateTime
 from sqlalchemy.types import TypeDecorator
 
-
 # The largest id an Integer primary key holds on every backend (PostgreSQL's int4): a larger
 # one in a URL, a body or a cursor is answered like any unknown id, not with a database error.
 MAX_ID = 2**31 - 1

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from marshmallow import Schema, fields, validate
 
 from cairn.models_base import MAX_ID
@@ -12,7 +14,7 @@ class Id(fields.Integer):
     """A row id (or revision number): a whole number a database key can hold. JSON sends a number;
     forms and query strings send digits, so those are accepted too, but never 1.5 or true."""
 
-    default_error_messages = {"invalid": "Not a valid id (a whole number)."}
+    default_error_messages: ClassVar[dict[str, str]] = {"invalid": "Not a valid id (a whole number)."}
 
     def __init__(self, **kwargs) -> None:
         kwargs.setdefault("validate", validate.Range(min=1, max=MAX_ID))

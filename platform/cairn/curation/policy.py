@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 PRIVATE_KEY = re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY(?: BLOCK)?-----.*?"
-                         r"(?:-----END [A-Z ]*PRIVATE KEY(?: BLOCK)?-----|\Z)", re.S)
+                         r"(?:-----END [A-Z ]*PRIVATE KEY(?: BLOCK)?-----|\Z)", re.DOTALL)
 URL_PASSWORD = re.compile(r"(?<=://)[^\s/:@]+:[^\s/@]+(?=@)")
 CREDENTIALS = [
     re.compile(r"\bAKIA[0-9A-Z]{16}\b"),                                  # AWS access key id
@@ -109,7 +109,7 @@ def screen_for_policy(text: str, policy: dict[str, Any], source: str = "") -> Sc
         if re.search(rule["pattern"], text):
             result.blocked_by.append(rule["name"])
     for kind, rx, accept in _detectors(policy):
-        def replace(m: re.Match[str], kind=kind, accept=accept) -> str:
+        def replace(m: re.Match[str], kind=kind, rx=rx, accept=accept) -> str:
             # credential patterns with a separator group keep "password: " and redact the value
             value = m.group(0)
             if accept is not None and not accept(value):

@@ -11,8 +11,9 @@ import math
 import os
 import threading
 import time
-from datetime import datetime
-from typing import Any, Iterable
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from typing import Any
 
 from whoosh import index as windex
 from whoosh import writing
@@ -170,7 +171,7 @@ class Index:
         parser.remove_plugin_class(FieldsPlugin)
         try:
             query = parser.parse(text)
-        except Exception as exc:  # Whoosh's parser fails on some nestings, e.g. "a (-b c)"
+        except Exception as exc:  # noqa: BLE001 - Whoosh's parser fails in many ways ("a (-b c)")
             log.info("unparsable query %r: %r", text, exc)
             raise Invalid("The query could not be read: simplify it.", {"q": ["malformed query"]}) from None
         return query.accept(_phrase_where_positions)
@@ -203,7 +204,7 @@ class Index:
         results.fragmenter = ContextFragmenter(maxchars=240, surround=60)
         results.formatter = HtmlFormatter(tagname="mark", classname="hit", termclass="t")
         hits = []
-        now = datetime.utcnow()
+        now = datetime.now(UTC).replace(tzinfo=None)  # the index stores naive UTC
         for hit in results:
             fields = hit.fields()
             snippet = hit.highlights("body") or hit.highlights("title") or ""
