@@ -46,7 +46,8 @@ def promotion(promotion_id: int):
         article = None
     posts = [post for post in (db.session.get(Post, pid) for pid in p.post_ids)
              if post is not None and perm.can_read_post(me, post)]
-    return render_template("curation/promotion.html", promotion=p, article=article, posts=posts)
+    return render_template("curation/promotion.html", promotion=p, article=article, posts=posts,
+                           duplicates=actions.visible_duplicates(me, p))
 
 
 @bp.post("/promotions/<int:promotion_id>/reject")
