@@ -332,6 +332,11 @@ def require_admin(user: User) -> None:
         raise NotFound()
 
 
+def can_see_content_gaps(user: User) -> bool:
+    """Unanswered searches, grouped and counted (never who asked), are for curators."""
+    return user.is_curator
+
+
 def require_curator(user: User) -> None:
     if not user.is_curator:
         raise Forbidden("Only curators can do this.")

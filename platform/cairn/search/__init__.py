@@ -18,6 +18,7 @@ from cairn.extensions import db
 from cairn.pagination import decode_cursor, encode_cursor
 from cairn.search import documents
 from cairn.search.engine import Index
+from cairn.search.gaps import normalize_query
 from cairn.search.models import SearchLog
 from cairn.search.query import parse
 
@@ -64,6 +65,7 @@ class SearchPage:
     next: str | None
     facets: dict[str, dict[str, int]] = field(default_factory=dict)
     suggestion: str | None = None
+    log_id: int | None = None  # the SearchLog row of a first page: result clicks are marked on it
 
 
 def query(user: User, q: str, kind: str | None = None, limit: int = 20, cursor: str | None = None) -> SearchPage:
@@ -80,10 +82,14 @@ def query(user: User, q: str, kind: str | None = None, limit: int = 20, cursor: 
         if item["kind"] == "article":
             item["verification"] = badges.get(item["id"], "unverified")
     nxt = encode_cursor(offset + limit) if len(hits) > offset + limit else None
+    log_id = None
     if offset == 0 and q.strip():
         with db.transaction() as s:
-            s.add(SearchLog(user_id=user.id, query=q.strip()[:500], hits=len(hits)))
-    return SearchPage(total=len(hits), items=items, next=nxt, facets=facets)
+            log = SearchLog(user_id=user.id, query=q.strip()[:500], normalized=normalize_query(q), hits=len(hits))
+            s.add(log)
+            s.flush()
+            log_id = log.id
+    return SearchPage(total=len(hits), items=items, next=nxt, facets=facets, log_id=log_id)
 
 
 def similar_articles(user: User, text: str, limit: int = 5) -> list[dict[str, Any]]:

@@ -16,4 +16,4 @@ def search_all():
     args = load_args(SearchArgs())
     result = search.query(actor(), args["q"], args["kind"], args["limit"], args["cursor"])
     return jsonify(total=result.total, items=result.items, next=result.next, facets=result.facets,
-                   suggestion=result.suggestion)
+                   suggestion=result.suggestion, log_id=result.log_id)

@@ -1,10 +1,10 @@
-"""Search log: every query with its hit count, for content-gap analytics."""
+"""Search log: every query with its hit count and whether a result was opened, for content gaps."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Integer, String
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from cairn.extensions import Base
@@ -13,9 +13,15 @@ from cairn.models_base import UTCDateTime, utcnow
 
 class SearchLog(Base):
     __tablename__ = "search_log"
+    # the content-gap dashboard groups a time window's rows by their normalised question
+    __table_args__ = (Index("ix_search_log_normalized_created_at", "normalized", "created_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     query: Mapped[str] = mapped_column(String(500))
+    # cairn.search.gaps.normalize_query(query): "VPN setup?" and "setup vpn" share one
+    normalized: Mapped[str] = mapped_column(String(500), default="", server_default="")
     hits: Mapped[int] = mapped_column(Integer)
+    clicked: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    clicked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
