@@ -91,8 +91,9 @@ def new_article():
     templates = article_templates.list_templates()
     chosen = request.args.get("template") or ""
     body = article_templates.get_template(chosen).body if chosen else ""
+    title = request.args.get("title", "")[:200]  # prefilled from a content gap's question
     return render_template("kb/edit.html", article=None, spaces=actions.list_spaces(me), space_id=space_id,
-                           templates=templates, chosen_template=chosen, body=body)
+                           templates=templates, chosen_template=chosen, body=body, title=title)
 
 
 @bp.get("/articles/<int:article_id>")

@@ -10,7 +10,6 @@ and "vpn SETUP" count together. Curators read the groups (``top_gaps``) and a da
 from __future__ import annotations
 
 import re
-import shlex
 import unicodedata
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -28,6 +27,8 @@ from cairn.search.models import SearchLog
 # operators filter a search; they are not part of the question (cairn.search.query.OPERATOR_RE)
 OPERATOR_RE = re.compile(r"^-?(from|in|space|tag|kind|is|before|after):", re.IGNORECASE)
 BOOLEAN_WORDS = {"AND", "OR", "NOT"}
+# a token: an optionally negated, optionally operator-prefixed "quoted phrase", or a run of non-blanks
+TOKEN_RE = re.compile(r'-?(?:\w+:)?"[^"]*"|\S+')
 WORD_RE = re.compile(r"[^\W_]+")  # letters and digits of any script; punctuation separates words
 MAX_NORMALIZED = 500
 
@@ -37,16 +38,23 @@ def normalize_query(raw: str) -> str:
     punctuation, each once and sorted, so word order and "?" do not split one question in two.
     A query of operators only normalises to "" (it asks nothing)."""
     text = unicodedata.normalize("NFKC", raw or "")
-    try:
-        tokens = shlex.split(text, posix=False)  # a quoted phrase is one token, as in the parser
-    except ValueError:
-        tokens = text.split()
+    tokens = TOKEN_RE.findall(text)
     words: set[str] = set()
     for token in tokens:
         if token.startswith("-") or token in BOOLEAN_WORDS or OPERATOR_RE.match(token):
             continue
         words.update(WORD_RE.findall(token.casefold()))
     return " ".join(sorted(words))[:MAX_NORMALIZED].strip()
+
+
+def question_title(raw: str) -> str:
+    """A search as a readable question (an article title to start from): its words in the order
+    typed, without operators, exclusions and quotes, with a capital first letter."""
+    tokens = TOKEN_RE.findall(raw or "")
+    kept = [t.strip('"').strip() for t in tokens
+            if not (t.startswith("-") or t in BOOLEAN_WORDS or OPERATOR_RE.match(t))]
+    text = " ".join(t for t in kept if t)[:200]
+    return text[:1].upper() + text[1:]
 
 
 def unanswered_clause() -> ColumnElement[bool]:
@@ -101,6 +109,10 @@ class Gap:
     searches: int          # every search of this question in the window
     people: int            # distinct searchers among the unanswered (a number, never who)
     last_asked: datetime
+
+    @property
+    def title(self) -> str:
+        return question_title(self.example)
 
 
 def check_can_see_gaps(user: User) -> None:
@@ -160,11 +172,11 @@ def gap_terms(since: datetime, limit: int = 200) -> dict[str, int]:
 def _examples(questions: list[str], since: datetime) -> dict[str, str]:
     if not questions:
         return {}
-    latest = (select(SearchLog.normalized, func.max(SearchLog.id).label("id"))
-              .where(SearchLog.normalized.in_(questions), SearchLog.created_at >= since)
-              .group_by(SearchLog.normalized).subquery())
-    return dict(db.session.execute(
-        select(SearchLog.normalized, SearchLog.query).join(latest, SearchLog.id == latest.c.id)).all())
+    newest_first = func.row_number().over(partition_by=SearchLog.normalized,
+                                          order_by=(SearchLog.created_at.desc(), SearchLog.id.desc()))
+    ranked = (select(SearchLog.normalized, SearchLog.query, newest_first.label("n"))
+              .where(SearchLog.normalized.in_(questions), SearchLog.created_at >= since).subquery())
+    return dict(db.session.execute(select(ranked.c.normalized, ranked.c.query).where(ranked.c.n == 1)).all())
 
 
 def _utc_day(column):
@@ -179,3 +191,17 @@ def _as_date(value) -> date:
 
 def _aware(value: datetime) -> datetime:
     return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+@dataclass
+class GapReport:
+    days: int
+    gaps: list[Gap]
+    daily: list[tuple[date, int]]
+
+
+def gap_report(actor: User, days: int = 30, limit: int = 20) -> GapReport:
+    """What the content-gap page and ``GET /api/v1/gaps`` show: the top unanswered questions of
+    the last ``days`` days and the unanswered searches per day over the same window."""
+    check_can_see_gaps(actor)
+    return GapReport(days=days, gaps=top_gaps(actor, _since(days), limit), daily=daily_unanswered(actor, days))

@@ -11,7 +11,6 @@ this migration was written (a later change to the rule needs its own data migrat
 """
 
 import re
-import shlex
 import unicodedata
 from collections.abc import Sequence
 
@@ -27,14 +26,12 @@ depends_on: str | Sequence[str] | None = None
 
 _OPERATOR_RE = re.compile(r"^-?(from|in|space|tag|kind|is|before|after):", re.IGNORECASE)
 _WORD_RE = re.compile(r"[^\W_]+")
+_TOKEN_RE = re.compile(r'-?(?:\w+:)?"[^"]*"|\S+')
 
 
 def _normalize(raw: str) -> str:
     text = unicodedata.normalize("NFKC", raw or "")
-    try:
-        tokens = shlex.split(text, posix=False)
-    except ValueError:
-        tokens = text.split()
+    tokens = _TOKEN_RE.findall(text)
     words: set[str] = set()
     for token in tokens:
         if token.startswith("-") or token in {"AND", "OR", "NOT"} or _OPERATOR_RE.match(token):
