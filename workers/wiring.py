@@ -9,6 +9,7 @@ from celery import Celery, Task
 from flask import Flask, current_app
 
 from cairn import outbox
+from workers.tasks import candidates as candidate_tasks
 from workers.tasks import curation as curation_tasks
 from workers.tasks import index as index_tasks
 from workers.tasks import kb as kb_tasks
@@ -37,6 +38,7 @@ def celery_settings(app: Flask) -> dict:
         "beat_schedule": {
             "outbox-redispatch": {"task": "cairn.outbox.redispatch", "schedule": timedelta(seconds=15)},
             "kb-verification-sweep": {"task": "cairn.kb.mark_overdue", "schedule": timedelta(hours=1)},
+            "candidates-score": {"task": "cairn.candidates.score", "schedule": timedelta(minutes=30)},
         },
         "beat_schedule_filename": os.path.join(cfg["instance"], "celerybeat-schedule"),
     }
@@ -74,6 +76,7 @@ def celery_init_app(app: Flask) -> Celery:
     outbox.register("promotion", _sender(curation_tasks.run_promotion_event.name, "default"))
     assert maintenance_tasks.redispatch_outbox.name == "cairn.outbox.redispatch"
     assert kb_tasks.mark_overdue.name == "cairn.kb.mark_overdue"
+    assert candidate_tasks.score_candidates.name == "cairn.candidates.score"
     return celery_app
 
 

@@ -149,6 +149,16 @@ def reindex_command() -> None:
     click.echo(f"Indexed {count} documents.")
 
 
+@main.command("score-candidates")
+@with_appcontext
+def score_candidates_command() -> None:
+    """Score threads now and refresh the curators' candidate queue (beat does it every 30 min)."""
+    from cairn.curation.candidates import score_candidates
+
+    result = score_candidates()
+    click.echo(", ".join(f"{k}: {v}" for k, v in result.items()))
+
+
 def _celery_argv(*args: str) -> list[str]:
     return [sys.executable, "-m", "celery", "-A", "workers.celery_app", *args]
 

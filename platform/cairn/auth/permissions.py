@@ -13,6 +13,7 @@ from sqlalchemy import and_, exists, false, or_, select, true
 from sqlalchemy.sql import ColumnElement
 
 from cairn.auth.models import User, group_members
+from cairn.curation.candidate_models import Candidate
 from cairn.curation.models import Promotion
 from cairn.errors import Forbidden, NotFound, RuleViolation
 from cairn.extensions import db
@@ -319,6 +320,19 @@ def can_see_promotion(user: User, promotion: Promotion) -> bool:
         Channel.id.in_(select(Post.channel_id).where(Post.id.in_(promotion.post_ids))))).all()
     space = db.session.get(Space, promotion.space_id) if promotion.space_id else None
     return all(can_read_channel(user, c) for c in channels) and (space is None or can_read_space(user, space))
+
+
+def can_see_candidate(user: User, candidate: Candidate) -> bool:
+    """The candidate queue is the curators'; each sees the candidates of posts they may read."""
+    post = candidate.post
+    return user.is_curator and can_read_post(user, post) and post.hidden_at is None
+
+
+def visible_candidates_clause(user: User) -> ColumnElement[bool]:
+    if not user.is_curator:
+        return false()
+    readable = select(Post.id).where(visible_posts_clause(user), Post.hidden_at.is_(None))
+    return Candidate.post_id.in_(readable)
 
 
 # --- administration ---------------------------------------------------------------------------

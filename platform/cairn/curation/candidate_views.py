@@ -1,0 +1,38 @@
+"""The curator's candidate queue page: promote or dismiss what the scoring task found."""
+
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+
+from cairn.api import load
+from cairn.curation import candidates
+from cairn.curation.candidate_schemas import CandidateArgs, CandidateDismiss, candidate_out
+from cairn.forms import load_form
+from cairn.kb.actions import list_spaces
+
+bp = Blueprint("candidates", __name__)
+
+
+def _me():
+    return current_user._get_current_object()
+
+
+@bp.get("/candidates")
+@login_required
+def queue():
+    me = _me()
+    args = load(CandidateArgs(), request.args.to_dict())
+    items, nxt = candidates.list_candidates(me, args["cursor"], args["limit"])
+    readable = candidates.readable_channel_ids(me)
+    return render_template("curation/candidates.html", candidates=[candidate_out(me, c, readable) for c in items],
+                           next_cursor=nxt, spaces=list_spaces(me))
+
+
+@bp.post("/candidates/<int:candidate_id>/dismiss")
+@login_required
+def dismiss(candidate_id: int):
+    data = load_form(CandidateDismiss())
+    candidates.dismiss_candidate(_me(), candidate_id, data["reason"])
+    flash("Candidate dismissed: it returns only if its thread grows noticeably.", "success")
+    return redirect(url_for("candidates.queue"))
