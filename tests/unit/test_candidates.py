@@ -45,9 +45,9 @@ def _thread(author, channel, question: str, replies: int = 2, replier=None):
     return root
 
 
-def _failed_search(user, query: str, hits: int = 0, when=None) -> None:
+def _failed_search(user, query: str, hits: int = 0, when=None, clicked: bool = False) -> None:
     with db.transaction() as s:
-        s.add(SearchLog(user_id=user.id, query=query, hits=hits, created_at=when or utcnow()))
+        s.add(SearchLog(user_id=user.id, query=query, hits=hits, clicked=clicked, created_at=when or utcnow()))
 
 
 def test_key_terms_drop_stop_words_operators_and_plural_endings():
@@ -84,7 +84,7 @@ def test_each_signal_raises_the_score_of_its_thread(people):
     f.post(people.other, elsewhere, "plain5b question5b about thing5b again?")
     base, more = pairs["failed_searches"]
     _failed_search(people.other, "plain6b thing6b")
-    _failed_search(people.other, "plain6a thing6a", hits=3)   # this one found something: no demand
+    _failed_search(people.other, "plain6a thing6a", hits=3, clicked=True)  # answered: no demand
 
     result = cand.score_candidates()
     assert result["created"] >= 14, result

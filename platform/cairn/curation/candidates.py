@@ -37,7 +37,7 @@ from cairn.extensions import db
 from cairn.kb.models import ArticleSource
 from cairn.models_base import utcnow
 from cairn.pagination import decode_cursor, encode_cursor
-from cairn.search.models import SearchLog
+from cairn.search.gaps import gap_terms
 from cairn.stream.models import Bookmark, Channel, Post, Reaction, ThreadAnswer
 from cairn.text import plain_text
 
@@ -206,14 +206,14 @@ def _find_similar(threads: dict[int, _Thread]) -> None:
 
 
 def _match_failed_searches(threads: dict[int, _Thread], now: datetime) -> None:
-    """A search that found nothing is demand for every thread holding all of its terms."""
+    """A search that found nothing, or nothing anyone opened, is demand for every thread holding
+    all of its terms."""
     postings: dict[str, set[int]] = defaultdict(set)
     for t in threads.values():
         for term in t.all_terms:
             postings[term].add(t.root_id)
     since = now - timedelta(days=SEARCH_WINDOW_DAYS)
-    for query, created_at in db.session.execute(
-            select(SearchLog.query, SearchLog.created_at).where(SearchLog.hits == 0, SearchLog.created_at >= since)):
+    for query, created_at in gap_terms(since):  # no hits, or hits nobody opened
         terms = query_terms(query)
         if not terms:
             continue

@@ -156,17 +156,13 @@ def daily_unanswered(actor: User, days: int = 30) -> list[tuple[date, int]]:
     return [(first + timedelta(days=i), by_day.get(first + timedelta(days=i), 0)) for i in range(days)]
 
 
-def gap_terms(since: datetime, limit: int = 200) -> dict[str, int]:
-    """Normalised unanswered questions since ``since`` with how often each went unanswered:
-    for the knowledge-candidate scorer (a post that answers one is worth promoting). No actor:
-    a background task calls it, and it reveals no one."""
-    unanswered = func.count()
-    rows = db.session.execute(
-        select(SearchLog.normalized, unanswered)
-        .where(SearchLog.created_at >= since, SearchLog.normalized != "", unanswered_clause())
-        .group_by(SearchLog.normalized).order_by(unanswered.desc(), SearchLog.normalized).limit(limit)
-    ).all()
-    return {q: int(n) for q, n in rows}
+def gap_terms(since: datetime) -> list[tuple[str, datetime]]:
+    """Every unanswered search since ``since`` as (the query as typed, when), oldest first: the
+    demand the knowledge-candidate scorer matches threads against (it weighs each by its age).
+    No actor: a background task calls it, and it reveals no one."""
+    return [(q, _aware(when)) for q, when in db.session.execute(
+        select(SearchLog.query, SearchLog.created_at)
+        .where(SearchLog.created_at >= since, unanswered_clause()).order_by(SearchLog.created_at, SearchLog.id))]
 
 
 def _examples(questions: list[str], since: datetime) -> dict[str, str]:
