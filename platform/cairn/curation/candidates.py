@@ -3,8 +3,9 @@
 ``score_candidates`` runs periodically (workers/tasks/candidates.py, `cairn score-candidates`).
 It scores every thread root and standalone post active within ``WINDOW_DAYS`` on what the stream
 says about its knowledge value — reactions, replies, an accepted answer, bookmarks, views — and
-on demand for it: similar questions asked in other threads, and searches that found nothing
-while the thread holds every word they asked for. Thread signals decay with the thread's last
+on demand for it: similar questions asked in other threads, and searches that helped nobody
+(no hits, or none opened: cairn.search.gaps.gap_terms) while the thread holds every word they
+asked for. Thread signals decay with the thread's last
 activity, demand signals with each event's age (half-life ``HALF_LIFE_DAYS``).
 
 Rows are upserted (one per root), so a re-run changes nothing but the scores. A dismissed
@@ -381,7 +382,7 @@ def describe(reason: dict[str, Any], readable_channels: set[int]) -> str:
         return "similar question asked " + ", ".join(named)
     if signal == "failed_searches":
         queries = ", ".join(f"'{q}'" for q in reason.get("queries", []))
-        return f"{_plural(value, 'search', 'searches')} found nothing" + (f": {queries}" if queries else "")
+        return f"{_plural(value, 'search', 'searches')} found nothing useful" + (f": {queries}" if queries else "")
     if signal == "decay":
         when = "today" if value == 0 else f"{_plural(value, 'day')} ago"
         return f"last active {when} (score ×{reason.get('factor', 1)})"
