@@ -10,14 +10,21 @@ from sqlalchemy import func, select, update
 
 from cairn import outbox
 from cairn.audit import AuditEvent
+from cairn.curation import pipeline
 from cairn.curation.models import Promotion
 from cairn.extensions import db
 from cairn.kb.models import Article, ArticleRevision, ArticleSource
 from cairn.outbox import OutboxEvent
 from cairn.stream.models import Notification
 from tests.conftest import make_app
-from tests.integration.conftest import (blocking_writes, free_port, outbox_events, wait_for,
-                                       waiting_on_lock)
+from tests.integration.conftest import (
+    blocking_writes,
+    free_port,
+    outbox_events,
+    wait_for,
+    waiting_on_lock,
+)
+from workers.tasks.curation import send_chain
 
 pytestmark = pytest.mark.integration
 
@@ -155,7 +162,7 @@ def test_post_written_while_broker_is_down_is_indexed_after_it_returns(
 
     assert outbox.redispatch_stale(0) == len(posts)  # what the periodic task runs, on the live broker
     for post, word in zip(posts, words):
-        wait_for(lambda: post["id"] in _search_ids(client, member, word), 15,
+        wait_for(lambda post=post, word=word: post["id"] in _search_ids(client, member, word), 15,
                  f"post {post['id']} ({word}) to be indexed after the broker came back")
     wait_for(lambda: outbox.pending_count() == 0, 15, "every outbox event to be processed")
     assert all(e.attempts == 1 and e.processed_at is not None for e in outbox_events("index"))
@@ -170,9 +177,12 @@ def _thread_to_promote(client, people, bearer) -> tuple[dict, dict, int, dict]:
     return question, answer, _space(client, curator), curator
 
 
-def _promotion_runs(worker) -> list[str]:
-    """The return values the worker logged for cairn.promotion.run, in order."""
-    return re.findall(r"cairn\.promotion\.run\[[^\]]+\] succeeded in \S+s: (.*)", worker.log())
+def _promotion_runs(worker, task: str = "run") -> list[str]:
+    """The return values the worker logged for cairn.promotion.<task>, in order."""
+    return re.findall(rf"cairn\.promotion\.{task}\[[^\]]+\] succeeded in \S+s: (.*)", worker.log())
+
+
+STARTED = "'started: snapshot,screen,duplicates,draft,notify'"
 
 
 def _once_per_promotion(promotion_id: int) -> tuple[int, int]:
@@ -187,7 +197,7 @@ def _once_per_promotion(promotion_id: int) -> tuple[int, int]:
 
 
 def test_redelivered_promotion_makes_exactly_one_article(client, people, bearer, start_worker):
-    question, answer, space, curator = _thread_to_promote(client, people, bearer)
+    question, _answer, space, curator = _thread_to_promote(client, people, bearer)
     promotion = _request_promotion(client, curator, question["id"], space)
     event_id = _promotion_event_id(promotion["id"])
     # the same event twice more, queued behind the first (what a redispatch or a redelivery does)
@@ -196,9 +206,12 @@ def test_redelivered_promotion_makes_exactly_one_article(client, people, bearer,
 
     worker = start_worker()
     _wait_for_promotion(client, curator, promotion["id"])
-    worker.wait_log("cairn.promotion.run[", times=6)  # 3 received + 3 succeeded
-    wait_for(lambda: len(_promotion_runs(worker)) == 3, 10, "three promotion runs")
-    assert _promotion_runs(worker) == ["'needs_review'", "None", "None"]  # later ones: done already
+    wait_for(lambda: len(_promotion_runs(worker)) == 3, 10, "three promotion starts")
+    # the first delivery chained the steps; the others found the chain at work and left it alone
+    assert _promotion_runs(worker) == [STARTED, "'running'", "'running'"]
+    for step in ("snapshot", "screen", "duplicates", "draft"):
+        assert _promotion_runs(worker, step) == ["'running'"], step  # each step ran once
+    assert _promotion_runs(worker, "notify") == ["'needs_review'"]
     assert _counts(promotion["id"]) == (1, 2, 1)
 
     # the crash window between the draft's commit and the event's processed mark: the event
@@ -207,8 +220,9 @@ def test_redelivered_promotion_makes_exactly_one_article(client, people, bearer,
     db.session.commit()
     outbox.dispatch([event_id])
     outbox.dispatch([event_id])
-    wait_for(lambda: len(_promotion_runs(worker)) == 5, 15, "two more promotion runs")
+    wait_for(lambda: len(_promotion_runs(worker)) == 5, 15, "two more promotion starts")
     assert _promotion_runs(worker)[3:] == ["'needs_review'", "None"]  # the status, nothing redone
+    assert len(_promotion_runs(worker, "draft")) == 1
     assert _counts(promotion["id"]) == (1, 2, 1)
     assert _once_per_promotion(promotion["id"]) == (1, 1)
     final = _promotion(promotion["id"])
@@ -217,7 +231,7 @@ def test_redelivered_promotion_makes_exactly_one_article(client, people, bearer,
 
 
 def test_concurrent_deliveries_of_one_promotion_make_one_article(client, people, bearer, start_worker):
-    question, answer, space, curator = _thread_to_promote(client, people, bearer)
+    question, _answer, space, curator = _thread_to_promote(client, people, bearer)
     promotion = _request_promotion(client, curator, question["id"], space)
     event_id = _promotion_event_id(promotion["id"])
     outbox.dispatch([event_id])  # two deliveries of one event, for two workers at the same time
@@ -230,7 +244,8 @@ def test_concurrent_deliveries_of_one_promotion_make_one_article(client, people,
              "both deliveries to finish")
     indexer = start_worker("index")
     runs = _promotion_runs(first) + _promotion_runs(second)
-    assert "'needs_review'" in runs and set(runs) <= {"'needs_review'", "None"}, runs  # None: retried
+    assert sorted(runs) == sorted([STARTED, "'running'"]), runs  # one claimed it, one stood back
+    _wait_for_promotion(client, curator, promotion["id"])
     assert _counts(promotion["id"]) == (1, 2, 1)
     assert _once_per_promotion(promotion["id"]) == (1, 1)
     wait_for(lambda: outbox.pending_count() == 0, 15, "every outbox event to be processed")
@@ -238,6 +253,7 @@ def test_concurrent_deliveries_of_one_promotion_make_one_article(client, people,
 
 
 VISIBILITY_TIMEOUT = 3  # seconds; production keeps config/defaults.toml's 300
+LEASE = 2  # seconds a running promotion's chain may stay silent; production's default is 30
 
 
 def _kill_mid_promotion(client, people, bearer, start_worker, **worker_settings):
@@ -247,23 +263,24 @@ def _kill_mid_promotion(client, people, bearer, start_worker, **worker_settings)
     INTO articles waits; snapshot, screening and duplicate search are committed), on SQLite at
     its first write. Returns (promotion, curator headers, the killed task's id).
     """
-    question, answer, space, curator = _thread_to_promote(client, people, bearer)
+    question, _answer, space, curator = _thread_to_promote(client, people, bearer)
     promotion = _request_promotion(client, curator, question["id"], space)
     postgres = db.engine.dialect.name == "postgresql"
+    task = "draft" if postgres else "run"
     with blocking_writes("articles"):
         doomed = start_worker("default", wait=False, **worker_settings)
-        doomed.wait_log("cairn.promotion.run[")
-        task_id = re.search(r"cairn\.promotion\.run\[([^\]]+)\] received", doomed.log()).group(1)
+        doomed.wait_log(f"cairn.promotion.{task}[")
+        task_id = re.search(rf"cairn\.promotion\.{task}\[([^\]]+)\] received", doomed.log()).group(1)
         if postgres:
             wait_for(lambda: waiting_on_lock("INSERT INTO articles"), 15, "the draft to wait on the lock")
             assert _promotion(promotion["id"]).step == "draft"
         else:
             time.sleep(0.5)  # inside its first write, waiting for the database's write lock
         doomed.kill()
-    assert "succeeded" not in doomed.log()
+    assert f"cairn.promotion.{task}[{task_id}] succeeded" not in doomed.log()
     assert _promotion(promotion["id"]).status == ("running" if postgres else "queued")
     assert _counts(promotion["id"])[:2] == (0, 0)
-    return promotion, curator, task_id
+    return promotion, curator, f"cairn.promotion.{task}[{task_id}]"
 
 
 def test_worker_killed_mid_promotion_ends_with_one_article(client, people, bearer, start_worker,
@@ -272,12 +289,12 @@ def test_worker_killed_mid_promotion_ends_with_one_article(client, people, beare
         client, people, bearer, start_worker, broker_visibility_timeout=VISIBILITY_TIMEOUT)
     # acks late: the killed worker never acked, so Redis still holds the message as un-acked
     [(tag, delivered_at)] = redis_client.zrange("unacked_index", 0, -1, withscores=True)
-    assert task_id.encode() in redis_client.hget("unacked", tag)
+    assert task_id.split("[")[1][:-1].encode() in redis_client.hget("unacked", tag)
     time.sleep(max(0.0, delivered_at + VISIBILITY_TIMEOUT + 0.5 - time.time()))
 
     worker = start_worker(broker_visibility_timeout=VISIBILITY_TIMEOUT)  # restores it on start
     state = _wait_for_promotion(client, curator, promotion["id"])
-    assert f"cairn.promotion.run[{task_id}] succeeded" in worker.log()  # the same message, again
+    assert f"{task_id} succeeded" in worker.log()  # the same message, again
     assert _counts(promotion["id"]) == (1, 2, 1)
     assert _once_per_promotion(promotion["id"]) == (1, 1)
     assert state["article_id"] == db.session.scalar(select(Article.id))
@@ -290,14 +307,111 @@ def test_worker_killed_mid_promotion_is_recovered_by_the_outbox_redispatch(
     # production's visibility timeout (300 s): Redis gives the message back only after five
     # minutes; the periodic outbox redispatch (every 15 s, for events older than 30 s) comes first
     promotion, curator, task_id = _kill_mid_promotion(client, people, bearer, start_worker)
-    worker = start_worker()
+    # a chain that went quiet for longer than the lease is taken over by the next start
+    worker = start_worker(promotion_lease_seconds=LEASE)
     wait_for(lambda: all(e.processed_at for e in outbox_events("index")), 15, "the posts' indexing")
-    time.sleep(1)
+    time.sleep(LEASE + 0.5)
     assert _promotion(promotion["id"]).status in ("queued", "running")  # nothing redelivered it
     assert outbox.redispatch_stale(0) == 1  # the periodic task's function; only the promotion is due
     _wait_for_promotion(client, curator, promotion["id"])
-    assert f"cairn.promotion.run[{task_id}]" not in worker.log()  # a new message did it
+    assert task_id not in worker.log()  # a new message did it
     assert _counts(promotion["id"]) == (1, 2, 1)
     assert _once_per_promotion(promotion["id"]) == (1, 1)
     wait_for(lambda: outbox.pending_count() == 0, 15, "every outbox event to be processed")
     assert redis_client.hlen("unacked") == 1  # the killed delivery; when it returns it is a no-op
+
+
+def _chain_reached(client, people, bearer, step: str) -> tuple[dict, dict, int]:
+    """A promotion whose chain did the steps before ``step`` (here, with the pipeline's own code,
+    as a worker does): (promotion, curator headers, its outbox event id)."""
+    question, _answer, space, curator = _thread_to_promote(client, people, bearer)
+    promotion = _request_promotion(client, curator, question["id"], space)
+    event_id = _promotion_event_id(promotion["id"])
+    assert pipeline.start_promotion(promotion["id"]) == ("start", list(pipeline.STEPS))
+    for done in pipeline.STEPS[:pipeline.STEPS.index(step)]:
+        assert pipeline.run_step(done, promotion["id"], event_id) == "running"
+    return promotion, curator, event_id
+
+
+def _audited(promotion_id: int) -> dict[str, int]:
+    db.session.rollback()
+    rows = db.session.execute(select(AuditEvent.action, func.count()).where(
+        AuditEvent.target == f"promotion:{promotion_id}").group_by(AuditEvent.action)).all()
+    return dict(rows)
+
+
+@pytest.mark.parametrize("step", ["screen", "duplicates"])
+def test_worker_killed_in_a_middle_step_of_the_chain_ends_with_one_article(
+        app, client, people, bearer, start_worker, redis_client, step):
+    promotion, curator, event_id = _chain_reached(client, people, bearer, step)
+    # the rest of the chain, as the start task sends it; the worker takes the request's own start
+    # message first, finds the chain at work (within its lease) and leaves it alone
+    send_chain(app.extensions["celery"], promotion["id"], event_id, list(pipeline.STEPS[pipeline.STEPS.index(step):]))
+    with blocking_writes("promotions"):
+        doomed = start_worker("default", wait=False, broker_visibility_timeout=VISIBILITY_TIMEOUT)
+        doomed.wait_log(f"cairn.promotion.{step}[")
+        task_id = re.search(rf"cairn\.promotion\.{step}\[([^\]]+)\] received", doomed.log()).group(1)
+        if db.engine.dialect.name == "postgresql":
+            wait_for(lambda: waiting_on_lock("UPDATE promotions"), 15, f"the {step} step to wait on the lock")
+        else:
+            time.sleep(0.5)  # inside the step's first write, waiting for the database's write lock
+        doomed.kill()
+    assert _promotion_runs(doomed) == ["'running'"]  # the start message: the chain was at work
+    assert f"cairn.promotion.{step}[{task_id}] succeeded" not in doomed.log()
+    assert (_promotion(promotion["id"]).status, _counts(promotion["id"])[:2]) == ("running", (0, 0))
+
+    [(_tag, delivered_at)] = redis_client.zrange("unacked_index", 0, -1, withscores=True)
+    time.sleep(max(0.0, delivered_at + VISIBILITY_TIMEOUT + 0.5 - time.time()))
+    worker = start_worker(broker_visibility_timeout=VISIBILITY_TIMEOUT)  # gets the killed step back
+    state = _wait_for_promotion(client, curator, promotion["id"])
+    assert f"cairn.promotion.{step}[{task_id}] succeeded" in worker.log()  # and the chain went on
+    assert _counts(promotion["id"]) == (1, 2, 1)
+    assert _once_per_promotion(promotion["id"]) == (1, 1)
+    assert _audited(promotion["id"]) == {"promotion.request": 1, "promotion.start": 1, "promotion.snapshot": 1,
+                                         "promotion.screen": 1, "promotion.duplicates": 1,
+                                         "promotion.draft": 1, "promotion.notify": 1}
+    assert {f["kind"] for f in state["findings"]} == {"email"}
+    wait_for(lambda: outbox.pending_count() == 0, 15, "every outbox event to be processed")
+    assert redis_client.hlen("unacked") == 0
+
+
+def test_promotion_blocked_by_policy_fails_with_a_readable_error_and_no_article(
+        client, people, bearer, start_worker):
+    member, curator = bearer(people.member), bearer(people.curator)
+    chan = _channel(client, member)
+    post = _post(client, member, chan, "Strictly confidential: the merger closes Friday. Ask milo@example.com.")
+    promotion = _request_promotion(client, curator, post["id"], _space(client, curator))
+    worker = start_worker()
+    state = _wait_for_promotion(client, curator, promotion["id"], status="failed")
+    assert state["error"] == f"Blocked by policy: classified_marker (post {post['id']}).", state
+    assert {f["kind"] for f in state["findings"]} == {"email"}  # kept for the curator to see
+    assert _counts(promotion["id"]) == (0, 0, 0)
+    assert _promotion_runs(worker, "screen") == ["'failed'"]
+    wait_for(lambda: len(_promotion_runs(worker, "notify")) == 1, 10, "the rest of the chain")
+    assert [_promotion_runs(worker, s) for s in ("duplicates", "draft", "notify")] == [["'failed'"]] * 3
+    assert _audited(promotion["id"])["promotion.fail"] == 1
+    wait_for(lambda: outbox.pending_count() == 0, 15, "the promotion's event to be closed")
+    again = client.post("/api/v1/promotions", json={"post_ids": [post["id"]]}, headers=curator)
+    assert again.status_code == 202 and again.get_json()["id"] != promotion["id"]  # a failed one frees the posts
+
+
+def test_promotion_requested_while_the_broker_is_down_is_drafted_once_it_is_back(
+        app, client, people, bearer, start_worker, settings, tmp_path):
+    question, _answer, space, curator = _thread_to_promote(client, people, bearer)
+    worker = start_worker()
+    dead = f"redis://127.0.0.1:{free_port()}/0"
+    overrides = {key: value for key, value in settings.items() if key != "database_url"}
+    web_down = make_app(settings["database_url"], tmp_path, **{**overrides, "broker_url": dead, "redis_url": dead})
+    try:
+        with web_down.test_client() as down:
+            promotion = _request_promotion(down, curator, question["id"], space)  # 202: stored, not sent
+    finally:
+        web_down.extensions["cairn.engine"].dispose()
+    [event] = outbox_events("promotion")
+    assert (event.dispatched_at, event.processed_at, promotion["status"]) == (None, None, "queued")
+    time.sleep(1)
+    assert _promotion(promotion["id"]).status == "queued" and _promotion_runs(worker) == []
+    assert outbox.redispatch_stale(0) >= 1  # the periodic task, once the broker answers again
+    _wait_for_promotion(client, curator, promotion["id"])
+    assert _counts(promotion["id"]) == (1, 2, 1)
+    wait_for(lambda: outbox.pending_count() == 0, 15, "every outbox event to be processed")

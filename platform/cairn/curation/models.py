@@ -32,6 +32,12 @@ class Promotion(Base):
     article_id: Mapped[int | None] = mapped_column(ForeignKey("articles.id", ondelete="SET NULL"))
     findings: Mapped[list[dict]] = mapped_column(JSON, default=list)
     duplicates: Mapped[list[dict]] = mapped_column(JSON, default=list)
+    # What each step of the pipeline found, so a step re-run after a crash skips what is done and
+    # later steps read from here: the posts as they were ({id, parent_id, author_id, author,
+    # channel, body, created_at}), their bodies after redaction, when duplicates were looked for.
+    snapshot: Mapped[list[dict] | None] = mapped_column(JSON(none_as_null=True))
+    screened: Mapped[list[str] | None] = mapped_column(JSON(none_as_null=True))
+    duplicates_checked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     error: Mapped[str | None] = mapped_column(Text)
     attempts: Mapped[int] = mapped_column(default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

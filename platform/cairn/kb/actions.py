@@ -213,7 +213,14 @@ def save_revision(s, actor: User, article: Article, *, title: str | None = None,
                           body=article.body, tags=article.tags, author_id=actor.id, note=note)
     s.add(rev)
     outbox.emit(s, "index", doc="article", id=article.id)
+    for listener in revision_listeners:
+        listener(s, actor, article)
     return rev
+
+
+# Called inside the revision's transaction as listener(session, actor, article) (curation tells
+# the people of the source threads when a published article from chat changes).
+revision_listeners: list[Callable[..., None]] = []
 
 
 def transition_article(actor: User, article_id: int, to: str, note: str = "") -> Article:
