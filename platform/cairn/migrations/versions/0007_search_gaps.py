@@ -45,7 +45,8 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("normalized", sa.String(length=500), nullable=False, server_default=""))
         batch_op.add_column(sa.Column("clicked", sa.Boolean(), nullable=False, server_default=sa.false()))
         batch_op.add_column(sa.Column("clicked_at", UTCDateTime(), nullable=True))
-        batch_op.create_index("ix_search_log_normalized_created_at", ["normalized", "created_at"], unique=False)
+        batch_op.create_index("ix_search_log_gaps", ["normalized", "created_at", "hits", "clicked", "user_id"],
+                              unique=False)
 
     log = sa.table("search_log", sa.column("id", sa.Integer), sa.column("query", sa.String),
                    sa.column("normalized", sa.String))
@@ -64,7 +65,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     with op.batch_alter_table("search_log", schema=None) as batch_op:
-        batch_op.drop_index("ix_search_log_normalized_created_at")
+        batch_op.drop_index("ix_search_log_gaps")
         batch_op.drop_column("clicked_at")
         batch_op.drop_column("clicked")
         batch_op.drop_column("normalized")
