@@ -15,7 +15,7 @@ from cairn.search.gaps_schemas import GapArgs, OpenResultArgs
 
 bp = Blueprint("gaps", __name__)
 
-CHART_WIDTH, CHART_HEIGHT, CHART_TOP, CHART_BOTTOM, CHART_LEFT = 640, 200, 12, 24, 36
+CHART_WIDTH, CHART_HEIGHT, CHART_TOP, CHART_BOTTOM, CHART_LEFT, CHART_RIGHT = 640, 200, 12, 24, 36, 24
 
 
 def _me():
@@ -54,6 +54,7 @@ class Chart:
     width: int
     height: int
     left: int
+    right: int
     baseline: float
     top_value: int
     bars: list[Bar]
@@ -67,7 +68,7 @@ def daily_chart(daily: list[tuple[date, int]]) -> Chart:
     top_value = max([n for _, n in daily] + [1])
     plot_h = CHART_HEIGHT - CHART_TOP - CHART_BOTTOM
     baseline = CHART_TOP + plot_h
-    slot = (CHART_WIDTH - CHART_LEFT) / max(len(daily), 1)
+    slot = (CHART_WIDTH - CHART_LEFT - CHART_RIGHT) / max(len(daily), 1)
     bars = []
     for i, (day, n) in enumerate(daily):
         h = plot_h * n / top_value
@@ -76,7 +77,7 @@ def daily_chart(daily: list[tuple[date, int]]) -> Chart:
     ticks = sorted({0, top_value // 2, top_value})
     step = max(len(daily) // 6, 1)  # about six day labels, the last day always among them
     labelled = [i for i in range(len(daily)) if (len(daily) - 1 - i) % step == 0]
-    return Chart(width=CHART_WIDTH, height=CHART_HEIGHT, left=CHART_LEFT, baseline=baseline, top_value=top_value,
+    return Chart(width=CHART_WIDTH, height=CHART_HEIGHT, left=CHART_LEFT, right=CHART_WIDTH - CHART_RIGHT, baseline=baseline, top_value=top_value,
                  bars=bars, ticks=[(v, round(baseline - plot_h * v / top_value, 1)) for v in ticks],
                  labels=[(daily[i][0].strftime("%b %d"), round(CHART_LEFT + (i + 0.5) * slot, 1)) for i in labelled],
                  total=sum(n for _, n in daily))
