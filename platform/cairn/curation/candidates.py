@@ -112,8 +112,10 @@ class _Thread:
     answer: bool = False
     terms: set[str] = field(default_factory=set)         # the question: the root alone
     all_terms: set[str] = field(default_factory=set)     # the root and its replies
-    similar: list[tuple[int, int, datetime]] = field(default_factory=list)  # (root, channel, when)
-    searches: list[tuple[str, datetime]] = field(default_factory=list)
+    similar: list[tuple[int, int, float]] = field(default_factory=list)  # (root, channel, decayed)
+    search_count: int = 0
+    search_weight: float = 0.0                            # the searches' decayed count
+    search_queries: dict[str, datetime] = field(default_factory=dict)  # query -> last asked
 
 
 def _points(weight: float, amount: float) -> float:
@@ -131,18 +133,17 @@ def _score(t: _Thread, now: datetime, channel_names: dict[int, str]) -> tuple[fl
     if t.answer:
         reasons.append({"signal": "answer", "value": 1, "points": round(WEIGHTS["answer"] * factor, 3)})
     if t.similar:
-        weight = sum(decay(now - when) for _, _, when in t.similar)
+        weight = sum(w for _, _, w in t.similar)
         per_channel = Counter(channel for _, channel, _ in t.similar)
         reasons.append({"signal": "similar", "value": len(t.similar),
                         "points": round(_points(WEIGHTS["similar"], weight), 3),
                         "channels": [{"id": c, "name": channel_names.get(c, ""), "count": n}
                                      for c, n in per_channel.most_common()]})
-    if t.searches:
-        weight = sum(decay(now - when) for _, when in t.searches)
-        newest_first = sorted(t.searches, key=lambda s: s[1], reverse=True)
-        queries = list(dict.fromkeys(q for q, _ in newest_first))[:3]
-        reasons.append({"signal": "failed_searches", "value": len(t.searches),
-                        "points": round(_points(WEIGHTS["failed_searches"], weight), 3), "queries": queries})
+    if t.search_count:
+        queries = sorted(t.search_queries, key=lambda q: (t.search_queries[q], q), reverse=True)[:3]
+        reasons.append({"signal": "failed_searches", "value": t.search_count,
+                        "points": round(_points(WEIGHTS["failed_searches"], t.search_weight), 3),
+                        "queries": queries})
     score = round(sum(r["points"] for r in reasons), 3)
     age_days = max((now - t.last_activity).days, 0)
     reasons.append({"signal": "decay", "value": age_days, "points": 0.0, "factor": round(factor, 3)})
@@ -184,7 +185,7 @@ def _threads(now: datetime) -> dict[int, _Thread]:
     return threads
 
 
-def _find_similar(threads: dict[int, _Thread]) -> None:
+def _find_similar(threads: dict[int, _Thread], now: datetime) -> None:
     """Pair questions that share most of their key terms (through an inverted index; terms in more
     than a fifth of all questions say nothing about the subject and are left out)."""
     postings: dict[str, list[int]] = defaultdict(list)
@@ -192,6 +193,7 @@ def _find_similar(threads: dict[int, _Thread]) -> None:
         for term in t.terms:
             postings[term].append(t.root_id)
     too_common = max(10, len(threads) // 5)
+    weight = {rid: decay(now - t.created_at) for rid, t in threads.items()}
     for t in threads.values():
         shared: Counter[int] = Counter()
         for term in t.terms:
@@ -203,24 +205,38 @@ def _find_similar(threads: dict[int, _Thread]) -> None:
                 continue
             other = threads[other_id]
             if n / min(len(t.terms), len(other.terms)) >= SIMILAR_MIN_OVERLAP:
-                t.similar.append((other_id, other.channel_id, other.created_at))
+                t.similar.append((other_id, other.channel_id, weight[other_id]))
 
 
 def _match_failed_searches(threads: dict[int, _Thread], now: datetime) -> None:
     """A search that found nothing, or nothing anyone opened, is demand for every thread holding
-    all of its terms."""
+    all of its terms. Searches with the same terms are matched once; a query whose terms are in
+    more than a twentieth of all threads names no subject and is left out."""
     postings: dict[str, set[int]] = defaultdict(set)
     for t in threads.values():
         for term in t.all_terms:
             postings[term].add(t.root_id)
     since = now - timedelta(days=SEARCH_WINDOW_DAYS)
+    asked: dict[frozenset[str], list[tuple[str, datetime]]] = defaultdict(list)
     for query, created_at in gap_terms(since):  # no hits, or hits nobody opened
         terms = query_terms(query)
-        if not terms:
-            continue
+        if terms:
+            asked[frozenset(terms)].append((" ".join(query.split())[:80], created_at))
+    too_generic = max(25, len(threads) // 20)
+    for terms, searches in asked.items():
         matching = set.intersection(*(postings.get(term, set()) for term in terms))
+        if not matching or len(matching) > too_generic:
+            continue
+        weight = sum(decay(now - when) for _, when in searches)
+        latest: dict[str, datetime] = {}
+        for query, when in searches:
+            latest[query] = max(when, latest.get(query, when))
         for root_id in matching:
-            threads[root_id].searches.append((" ".join(query.split())[:80], created_at))
+            t = threads[root_id]
+            t.search_count += len(searches)
+            t.search_weight += weight
+            for query, when in latest.items():
+                t.search_queries[query] = max(when, t.search_queries.get(query, when))
 
 
 def _covered_roots() -> set[int]:
@@ -263,7 +279,7 @@ def score_candidates(now: datetime | None = None) -> dict[str, Any]:
 
 def _score_and_upsert(now: datetime) -> dict[str, Any]:
     threads = _threads(now)
-    _find_similar(threads)
+    _find_similar(threads, now)
     _match_failed_searches(threads, now)
     covered = _covered_roots()
     names = dict(db.session.execute(select(Channel.id, Channel.name)).all())
