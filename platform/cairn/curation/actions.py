@@ -34,6 +34,23 @@ __all__ = ["PromotionBlocked", "fail_promotion", "run_promotion"]  # the worker 
 
 def request_promotion(actor: User, post_ids: list[int], mode: str = "new", article_id: int | None = None,
                       space_id: int | None = None) -> Promotion:
+    """Queue a promotion of ``post_ids`` (one post, a thread's chosen posts, or posts of several
+    threads) into a new article in a space, or appended to an article; idempotent per set of posts."""
+    ids, target, space = check_promotion(actor, post_ids, mode, article_id, space_id)
+    try:
+        with db.transaction() as s:
+            promotion = _add_promotion(s, actor, ids, mode, target, space)
+    except IntegrityError:
+        existing = db.session.scalar(select(Promotion).where(Promotion.active_key == _key(ids)))
+        if existing is None:
+            raise
+        return existing  # idempotent: the active promotion for these posts
+    return promotion
+
+
+def check_promotion(actor: User, post_ids: list[int], mode: str, article_id: int | None,
+                    space_id: int | None) -> tuple[list[int], Article | None, Space]:
+    """Raise unless ``actor`` may promote these posts that way: (sorted ids, target article, space)."""
     if not actor.is_curator:
         raise Forbidden("Only curators can promote posts.")
     ids = sorted(set(post_ids))
@@ -52,23 +69,62 @@ def request_promotion(actor: User, post_ids: list[int], mode: str = "new", artic
         target = perm.access_article(actor, article_id)
         if not perm.can_edit_article(actor, target):
             raise Forbidden("You cannot edit that article.")
+        if target.status == "archived":
+            raise Invalid("That article is archived.", {"article_id": ["archived articles cannot grow"]})
         space_id = target.space_id
     space = perm.access_space(actor, space_id) if space_id else _default_space(actor)
-    key = ",".join(map(str, ids))
-    try:
-        with db.transaction() as s:
-            promotion = Promotion(requester_id=actor.id, post_ids=ids, active_key=key, mode=mode,
-                                  target_article_id=target.id if target else None, space_id=space.id)
-            s.add(promotion)
-            s.flush()
-            audit.record(s, actor.id, "promotion.request", f"promotion:{promotion.id}", post_ids=ids, mode=mode)
-            outbox.emit(s, "promotion", promotion_id=promotion.id)
-    except IntegrityError:
-        existing = db.session.scalar(select(Promotion).where(Promotion.active_key == key))
-        if existing is None:
-            raise
-        return existing  # idempotent: the active promotion for these posts
+    return ids, target, space
+
+
+def _key(ids: list[int]) -> str:
+    return ",".join(map(str, ids))
+
+
+def _add_promotion(s, actor: User, ids: list[int], mode: str, target: Article | None, space: Space) -> Promotion:
+    promotion = Promotion(requester_id=actor.id, post_ids=ids, active_key=_key(ids), mode=mode,
+                          target_article_id=target.id if target else None, space_id=space.id)
+    s.add(promotion)
+    s.flush()
+    audit.record(s, actor.id, "promotion.request", f"promotion:{promotion.id}", post_ids=ids, mode=mode,
+                 article_id=target.id if target else None)
+    outbox.emit(s, "promotion", promotion_id=promotion.id)
     return promotion
+
+
+def append_instead(actor: User, promotion_id: int, article_id: int) -> Promotion:
+    """The draft duplicates an article: reject it and append the same posts to that article (a new
+    promotion, queued in the same transaction)."""
+    perm.require_curator(actor)
+    old = access_promotion(actor, promotion_id)
+    if old.status != "needs_review":
+        raise Conflict(f"A {old.status} promotion has no draft to replace.")
+    if article_id == old.article_id:
+        raise Invalid("That is this promotion's own draft.", {"article_id": ["choose another article"]})
+    ids, target, space = check_promotion(actor, old.post_ids, "append", article_id, None)
+    reason = f"Appended to article {target.id} instead."
+    with db.transaction() as s:
+        # released first: the new promotion takes the same posts' active key
+        if not s.execute(update(Promotion).where(Promotion.id == old.id, Promotion.status == "needs_review")
+                         .values(status="rejected", step="rejected", error=reason, active_key=None,
+                                 updated_at=utcnow())).rowcount:
+            raise Conflict("The promotion changed meanwhile; reload it.")
+        _archive_draft(s, old.article_id)
+        audit.record(s, actor.id, "promotion.reject", f"promotion:{old.id}", reason=reason)
+        return _add_promotion(s, actor, ids, "append", target, space)
+
+
+def _archive_draft(s, article_id: int | None) -> None:
+    article = s.get(Article, article_id) if article_id else None
+    if article is not None and article.status == "in_review":
+        article.status = "archived"
+        outbox.emit(s, "index", doc="article", id=article.id)
+
+
+def editable_articles(actor: User, limit: int = 200) -> list[Article]:
+    """The articles ``actor`` may append to (not archived), most recently changed first."""
+    rows = db.session.scalars(select(Article).where(perm.visible_articles_clause(actor), Article.status != "archived")
+                              .order_by(Article.updated_at.desc(), Article.id.desc()).limit(limit))
+    return [a for a in rows if perm.can_edit_article(actor, a)]
 
 
 def _default_space(actor: User) -> Space:
@@ -135,11 +191,8 @@ def reject_promotion(actor: User, promotion_id: int, reason: str) -> Promotion:
         if promotion.status != "needs_review":
             raise Conflict(f"A {promotion.status} promotion cannot be rejected.")
         promotion.status, promotion.step, promotion.error, promotion.active_key = "rejected", "rejected", reason, None
-        if promotion.article_id:
-            article = s.get(Article, promotion.article_id)
-            if article is not None and article.status == "in_review":
-                article.status = "archived"
-                outbox.emit(s, "index", doc="article", id=article.id)
+        promotion.updated_at = utcnow()
+        _archive_draft(s, promotion.article_id)
         audit.record(s, actor.id, "promotion.reject", f"promotion:{promotion.id}", reason=reason)
     return promotion
 
@@ -149,14 +202,14 @@ def on_article_transition(s, actor: User, article: Article, to: str) -> None:
     if to == "published":
         s.execute(update(Promotion).where(Promotion.article_id == article.id, Promotion.status.in_(ACTIVE))
                   .values(status="done", step="done", active_key=None, updated_at=utcnow()))
-    if article.sources and to in ("published", "archived"):
+    if to in ("published", "archived"):
         notify_source_threads(s, article, f"An article from your thread was {to}: {article.title}",
                               exclude=actor.id)
 
 
 def on_article_revision(s, actor: User, article: Article) -> None:
     """A new revision of a published article from chat: the people of its threads hear of it."""
-    if article.status == "published" and article.sources:
+    if article.status == "published":
         notify_source_threads(s, article, f"An article from your thread was updated: {article.title}",
                               exclude=actor.id)
 

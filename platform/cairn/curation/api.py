@@ -6,7 +6,13 @@ from flask import jsonify
 
 from cairn.api import actor, api_blueprint, load, load_args, page
 from cairn.curation import actions
-from cairn.curation.schemas import PromotionArgs, PromotionCreate, PromotionReject, promotion_out
+from cairn.curation.schemas import (
+    AppendInstead,
+    PromotionArgs,
+    PromotionCreate,
+    PromotionReject,
+    promotion_out,
+)
 
 bp = api_blueprint("api_curation")
 
@@ -40,3 +46,12 @@ def reject_promotion(promotion_id: int):
     user = actor()
     promotion = actions.reject_promotion(user, promotion_id, data["reason"])
     return jsonify(promotion_out(promotion, actions.visible_duplicates(user, promotion)))
+
+
+@bp.post("/promotions/<int:promotion_id>/append")
+def append_instead(promotion_id: int):
+    """Reject the draft and append the same posts to an existing article: 202 with the new promotion."""
+    data = load(AppendInstead())
+    user = actor()
+    promotion = actions.append_instead(user, promotion_id, data["article_id"])
+    return jsonify(promotion_out(promotion, actions.visible_duplicates(user, promotion))), 202

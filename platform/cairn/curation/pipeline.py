@@ -215,6 +215,7 @@ def _draft(p: Promotion, _event_id: int | None) -> None:
             article = s.get(Article, p.target_article_id)
             if article is None or article.status == "archived":
                 raise PromotionBlocked("The article to append to no longer exists or is archived.")
+            _add_sources(s, article.id, p)  # first: the revision's listeners tell the source threads
             kb.save_revision(s, requester, article, body=f"{article.body}\n\n{body}",
                              note=f"Appended from promotion {p.id}")
         else:
@@ -223,13 +224,18 @@ def _draft(p: Promotion, _event_id: int | None) -> None:
                 raise PromotionBlocked("The target space no longer exists.")
             article = kb.draft_article(s, requester, space, suggest_title(p.screened[0]), body, tags,
                                        status="in_review", note=f"Drafted from promotion {p.id}")
-        known = set(s.scalars(select(ArticleSource.post_id).where(ArticleSource.article_id == article.id)))
-        for post in p.snapshot:
-            if post["id"] not in known:
-                s.add(ArticleSource(article_id=article.id, post_id=post["id"], promotion_id=p.id))
+        _add_sources(s, article.id, p)
         s.execute(update(Promotion).where(Promotion.id == p.id).values(article_id=article.id))
         audit.record(s, p.requester_id, "promotion.draft", _target(p.id), article_id=article.id,
                      mode=p.mode, redactions=len(p.findings or []))
+
+
+def _add_sources(s, article_id: int, p: Promotion) -> None:
+    known = set(s.scalars(select(ArticleSource.post_id).where(ArticleSource.article_id == article_id)))
+    for post in p.snapshot:
+        if post["id"] not in known:
+            s.add(ArticleSource(article_id=article_id, post_id=post["id"], promotion_id=p.id))
+    s.flush()
 
 
 def _notify(p: Promotion, event_id: int | None) -> None:
@@ -297,7 +303,7 @@ def finish_event(promotion_id: int, event_id: int) -> None:
 
 def thread_participants(s, article: Article) -> set[int]:
     """Everyone who posted in a thread the article came from (the root and every live reply)."""
-    post_ids = [src.post_id for src in article.sources]
+    post_ids = list(s.scalars(select(ArticleSource.post_id).where(ArticleSource.article_id == article.id)))
     if not post_ids:
         return set()
     roots = {root or pid for pid, root in s.execute(select(Post.id, Post.parent_id).where(Post.id.in_(post_ids)))}

@@ -15,6 +15,18 @@ class PromotionCreate(Schema):
     space_id = Id(load_default=None, allow_none=True)
 
 
+class AppendInstead(Schema):
+    article_id = Id(required=True)
+
+
+class TrayItem(Schema):
+    post_id = Id(required=True)
+
+
+class PromoteThreadArgs(Schema):
+    thread = Id(load_default=None)
+
+
 class PromotionArgs(ListArgs):
     status = fields.String(load_default=None, validate=validate.OneOf(STATUSES))
 
