@@ -95,4 +95,7 @@ def _sqlite_pragmas(dbapi_conn, _record) -> None:
 db = Database()
 login_manager = LoginManager()
 csrf = CSRFProtect()
-limiter = Limiter(key_func=get_remote_address, default_limits=[])
+# Redis down must not turn requests into 500s (nor a committed post into an error the client retries):
+# limits fall back to each process's memory until Redis answers again.
+limiter = Limiter(key_func=get_remote_address, default_limits=[], in_memory_fallback_enabled=True,
+                  swallow_errors=True)

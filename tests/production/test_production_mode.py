@@ -95,3 +95,21 @@ def test_rate_limits_are_counted_in_redis_shared_by_every_gunicorn_worker(stack)
     keys = [k.decode() for k in redis.keys("LIMITS:*auth.login*")]
     assert keys, redis.keys("*")
     assert sum(int(redis.get(k) or 0) for k in keys) >= LOGIN_LIMIT
+
+
+def test_posting_goes_on_while_redis_is_down_and_the_post_is_stored(stack):
+    """Redis carries rate limits, tasks and live updates, none of which may fail a write: with Redis
+    stopped a post is still accepted (201, never a 500) and stored; its indexing waits in the outbox."""
+    seeded_channel = 1
+    api = requests.Session()
+    token = api.post(stack.web_url + "/api/v1/tokens", timeout=30, json={
+        "email": "member0@bench.example", "password": PASSWORD}).json()["token"]
+    api.headers["Authorization"] = f"Bearer {token}"
+    stack.stop_redis()
+    try:
+        resp = api.post(f"{stack.web_url}/api/v1/channels/{seeded_channel}/posts", timeout=60,
+                        json={"body": "Written while the broker was down"})
+        assert resp.status_code == 201, resp.text[:500]
+        assert api.get(f"{stack.web_url}/api/v1/posts/{resp.json()['id']}", timeout=30).status_code == 200
+    finally:
+        stack.start_redis()
