@@ -1,0 +1,143 @@
+"""Promotion pipeline speed in production mode: promote-to-draft latency and queue drain rate.
+
+A private stack (bench/_harness.py): gunicorn + PostgreSQL + Redis + `cairn worker -Q index` +
+`cairn worker -Q default -c N` + `cairn beat`.
+1. Latency: a curator POSTs /api/v1/promotions for one post and polls GET /api/v1/promotions/<id>
+   every 20 ms until it reads needs_review (a draft article exists); one promotion at a time.
+2. Drain: with the default worker stopped, 1,000 promotions are queued through the API; then the
+   worker starts and the time from its first promotion leaving `queued` to the last one reaching
+   needs_review gives promotions per second.
+Targets (issue 5): latency p95 under 2 s; at least 20 promotions/s drained on this 2-core machine.
+
+Usage: python bench/promotion.py [--quick] [--runs 50] [--drain 1000] [--concurrency 2]
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+sys.path[:0] = [str(Path(__file__).resolve().parents[1]), str(Path(__file__).resolve().parents[1] / "platform")]
+
+from bench._harness import Api, Stack, percentiles, seed_people, wait_for
+
+LATENCY_TARGET_S = 2.0
+DRAIN_TARGET = 20.0
+BODIES = [
+    ("How to rotate the staging database password: open the vault, run `rotate --env staging`, "
+     "then restart the api pods. #ops #runbook"),
+    "The nightly export fails when the disk is over 90%; clean /var/tmp first, then re-run the job. #export",
+    "To onboard a new engineer: add them to the eng group, give them VPN access and a laptop. #onboarding",
+]
+
+
+def make_posts(stack: Stack, seeded: dict, count: int) -> list[int]:
+    from sqlalchemy import select
+
+    from cairn.auth.models import User
+    from cairn.extensions import db
+    from cairn.stream import actions as stream
+
+    with stack.app().app_context():
+        author = db.session.scalar(select(User).where(User.email == seeded["members"][0]))
+        return [stream.create_post(author, seeded["channel_id"], f"{BODIES[i % len(BODIES)]} (case {i})").id
+                for i in range(count)]
+
+
+def promote(api: Api, post_id: int, space_id: int) -> int:
+    return api.json("POST", "/api/v1/promotions", json={"post_ids": [post_id], "space_id": space_id})["id"]
+
+
+def measure_latency(api: Api, posts: list[int], space_id: int) -> tuple[list[float], dict[str, int]]:
+    times, outcomes = [], {}
+    for post_id in posts:
+        t0 = time.perf_counter()
+        pid = promote(api, post_id, space_id)
+        while True:
+            status = api.json("GET", f"/api/v1/promotions/{pid}")["status"]
+            if status not in ("queued", "running"):
+                break
+            if time.perf_counter() - t0 > 120:
+                status = "timeout"
+                break
+            time.sleep(0.02)
+        outcomes[status] = outcomes.get(status, 0) + 1
+        if status == "needs_review":
+            times.append(time.perf_counter() - t0)
+    return times, outcomes
+
+
+def status_counts(stack: Stack) -> dict[str, int]:
+    from sqlalchemy import func, select
+
+    from cairn.curation.models import Promotion
+    from cairn.extensions import db
+
+    with stack.app().app_context():
+        rows = db.session.execute(select(Promotion.status, func.count()).group_by(Promotion.status)).all()
+        db.session.rollback()
+        return {status: n for status, n in rows}
+
+
+def measure_drain(stack: Stack, api: Api, posts: list[int], space_id: int, concurrency: int) -> dict:
+    stack.default_worker.stop()
+    before = status_counts(stack)
+    t0 = time.perf_counter()
+    with ThreadPoolExecutor(8) as pool:
+        ids = list(pool.map(lambda p: promote(api, p, space_id), posts))
+    queued_in = time.perf_counter() - t0
+    assert status_counts(stack).get("queued", 0) == len(ids), "a promotion ran with no default worker"
+    stack.default_worker = stack.start_worker("default", concurrency=concurrency, name="drain", wait=False)
+
+    def started() -> bool:
+        return status_counts(stack).get("queued", 0) < len(ids)
+
+    wait_for(started, 120, "the first promotion to start", interval=0.05)
+    t_start = time.perf_counter()
+    finished = {"needs_review", "failed"}
+
+    def drained() -> bool:
+        counts = status_counts(stack)
+        return sum(counts.get(s, 0) - before.get(s, 0) for s in finished) >= len(ids)
+
+    wait_for(drained, 1800, f"{len(ids)} promotions to finish", interval=0.1)
+    seconds = time.perf_counter() - t_start
+    after = status_counts(stack)
+    return {"count": len(ids), "seconds": seconds, "rate": len(ids) / seconds, "queued_in": queued_in,
+            "failed": after.get("failed", 0) - before.get("failed", 0)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="a smoke run: 10 latency runs, 50 drained")
+    parser.add_argument("--runs", type=int, default=50, help="promotions timed one at a time")
+    parser.add_argument("--drain", type=int, default=1000, help="promotions queued, then drained")
+    parser.add_argument("--concurrency", type=int, default=2, help="processes of the default-queue worker")
+    args = parser.parse_args()
+    if args.quick:
+        args.runs, args.drain = 10, 50
+    print(f"promotion bench: {args.runs} timed promotions, {args.drain} drained; "
+          f"`cairn worker -Q default -c {args.concurrency}` + `cairn worker -Q index` on Redis + PostgreSQL")
+    # the bench measures the pipeline, not the posting limit
+    with Stack("promo", rate_limit_posts="1000000/minute") as stack:
+        stack.up(default_concurrency=args.concurrency)
+        seeded = seed_people(stack)
+        posts = make_posts(stack, seeded, args.runs + args.drain)
+        api = Api.login(stack.web_url, seeded["curator"])
+        api.json("GET", "/api/v1/me")
+        times, outcomes = measure_latency(api, posts[: args.runs], seeded["space_id"])
+        pct = percentiles(times, (50, 95))
+        print(f"promote-to-draft latency over {len(times)} promotions (outcomes {outcomes}): "
+              f"p50 {pct[50]:.3f} s, p95 {pct[95]:.3f} s   (target: p95 < {LATENCY_TARGET_S:.0f} s) "
+              f"{'MET' if pct[95] < LATENCY_TARGET_S else 'MISSED'}")
+        drain = measure_drain(stack, api, posts[args.runs:], seeded["space_id"], args.concurrency)
+        print(f"drain: {drain['count']} queued promotions (queued through the API in {drain['queued_in']:.1f} s) "
+              f"drained in {drain['seconds']:.1f} s = {drain['rate']:.1f} promotions/s, {drain['failed']} failed   "
+              f"(target: >= {DRAIN_TARGET:.0f}/s) {'MET' if drain['rate'] >= DRAIN_TARGET else 'MISSED'}")
+
+
+if __name__ == "__main__":
+    main()

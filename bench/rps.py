@@ -1,0 +1,150 @@
+"""Requests per second of the stream page against a bare Flask JSON endpoint, same gunicorn settings.
+
+Two gunicorn servers started from config/gunicorn.conf.py with the same CAIRN_WEB_WORKERS and
+CAIRN_WEB_THREADS: Cairn (PostgreSQL + Redis, a logged-in member reading a channel page of 50
+posts with reactions) and bench/_bare_app.py (one route returning a small JSON object). Client
+processes with keep-alive connections hit each server in turn for the same time, alternating
+rounds so that the shared machine's noise falls on both. Printed: rps of each, and the ratio
+(target >= 0.5). The client runs on the same 2 cores as the servers, which caps the bare figure.
+
+Usage: python bench/rps.py [--quick] [--seconds 15] [--rounds 2] [--procs 4] [--threads 4]
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import multiprocessing
+import re
+import sys
+import threading
+import time
+from pathlib import Path
+from urllib.parse import urlsplit
+
+sys.path[:0] = [str(Path(__file__).resolve().parents[1]), str(Path(__file__).resolve().parents[1] / "platform")]
+
+from bench._harness import PASSWORD, Stack, percentiles, seed_people
+
+TARGET = 0.5
+CSRF_RE = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+def _hammer_thread(url: str, cookie: str, stop_at: float, out: list) -> None:
+    parts = urlsplit(url)
+    conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=60)
+    headers = {"Cookie": cookie} if cookie else {}
+    ok = errors = 0
+    times = []
+    while time.perf_counter() < stop_at:
+        t0 = time.perf_counter()
+        try:
+            conn.request("GET", parts.path, headers=headers)
+            resp = conn.getresponse()
+            resp.read()
+            if resp.status == 200:
+                ok += 1
+                times.append(time.perf_counter() - t0)
+            else:
+                errors += 1
+            if resp.getheader("Connection", "").lower() == "close":
+                conn.close()
+        except (OSError, http.client.HTTPException):
+            errors += 1
+            conn.close()
+    conn.close()
+    out.append((ok, errors, times))
+
+
+def hammer(job: tuple[str, str, float, int]) -> tuple[int, int, list[float]]:
+    url, cookie, seconds, threads = job
+    stop_at = time.perf_counter() + seconds
+    out: list = []
+    workers = [threading.Thread(target=_hammer_thread, args=(url, cookie, stop_at, out)) for _ in range(threads)]
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join()
+    return sum(o[0] for o in out), sum(o[1] for o in out), [t for o in out for t in o[2]]
+
+
+def measure(pool, url: str, cookie: str, seconds: float, procs: int, threads: int) -> tuple[int, int, list[float]]:
+    results = pool.map(hammer, [(url, cookie, seconds, threads)] * procs)
+    return sum(r[0] for r in results), sum(r[1] for r in results), [t for r in results for t in r[2]]
+
+
+def seed_channel(stack: Stack, seeded: dict) -> None:
+    from sqlalchemy import select
+
+    from cairn.auth.models import User
+    from cairn.extensions import db
+    from cairn.stream import actions as stream
+
+    with stack.app().app_context():
+        users = list(db.session.scalars(select(User).order_by(User.id)))
+        for i in range(60):
+            author = users[i % len(users)]
+            post = stream.create_post(author, seeded["channel_id"],
+                                      f"Post {i}: **deploy** notes with a [link](https://example.com/{i}) and `code`")
+            for user in users[: i % 4]:
+                stream.add_reaction(user, post.id, "thumbsup")
+
+
+def login_cookie(base: str, email: str) -> str:
+    import requests
+
+    web = requests.Session()
+    token = CSRF_RE.search(web.get(base + "/login", timeout=30).text).group(1)
+    resp = web.post(base + "/login", data={"email": email, "password": PASSWORD, "csrf_token": token},
+                    allow_redirects=False, timeout=30)
+    assert resp.status_code == 302, resp.status_code
+    return "; ".join(f"{c.name}={c.value}" for c in web.cookies)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="a smoke run: 3 s per server, one round")
+    parser.add_argument("--seconds", type=float, default=15, help="per server per round")
+    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--procs", type=int, default=4, help="client processes")
+    parser.add_argument("--threads", type=int, default=4, help="keep-alive connections per client process")
+    parser.add_argument("--web-workers", type=int, default=None, help="CAIRN_WEB_WORKERS for both (default: the config's)")
+    parser.add_argument("--web-threads", type=int, default=None, help="CAIRN_WEB_THREADS for both (default: the config's)")
+    args = parser.parse_args()
+    if args.quick:
+        args.seconds, args.rounds = 3, 1
+    with Stack("rps") as stack:
+        stack.up(web_workers=args.web_workers, web_threads=args.web_threads)
+        bare = stack.start_web("bench._bare_app:app", workers=args.web_workers, threads=args.web_threads,
+                               name="gunicorn-bare", ready_path="/")
+        seeded = seed_people(stack)
+        seed_channel(stack, seeded)
+        cookie = login_cookie(stack.web_url, seeded["members"][0])
+        page = f"{stack.web_url}/channels/{seeded['channel_id']}"
+        print(f"rps bench: {args.procs} client processes x {args.threads} keep-alive connections, "
+              f"{args.rounds} round(s) of {args.seconds:.0f} s per server; gunicorn workers="
+              f"{args.web_workers or 'config default'} threads={args.web_threads or 'config default'}")
+        totals = {"stream page": [0, 0, 0.0, []], "bare JSON": [0, 0, 0.0, []]}
+        with multiprocessing.get_context("spawn").Pool(args.procs) as pool:
+            measure(pool, page, cookie, 1, args.procs, 1)  # warm both up
+            measure(pool, bare + "/", "", 1, args.procs, 1)
+            for r in range(args.rounds):
+                for label, url, cookie_ in (("bare JSON", bare + "/", ""), ("stream page", page, cookie)):
+                    ok, errors, times = measure(pool, url, cookie_, args.seconds, args.procs, args.threads)
+                    t = totals[label]
+                    t[0] += ok
+                    t[1] += errors
+                    t[2] += args.seconds
+                    t[3] += times
+                    print(f"  round {r + 1} {label:11}: {ok / args.seconds:8.1f} rps ({errors} errors)")
+        rps = {label: t[0] / t[2] for label, t in totals.items()}
+        for label, t in totals.items():
+            pct = percentiles(t[3])
+            print(f"{label:11}: {rps[label]:8.1f} requests/s, {t[1]} errors, latency p50 {pct[50] * 1000:.1f} ms "
+                  f"p95 {pct[95] * 1000:.1f} ms p99 {pct[99] * 1000:.1f} ms")
+        ratio = rps["stream page"] / rps["bare JSON"] if rps["bare JSON"] else float("nan")
+        print(f"stream page / bare JSON = {ratio:.2f}   (target >= {TARGET}) {'MET' if ratio >= TARGET else 'MISSED'}")
+
+
+if __name__ == "__main__":
+    main()
