@@ -340,9 +340,9 @@ def _audited(promotion_id: int) -> dict[str, int]:
     return dict(rows)
 
 
-@pytest.mark.parametrize("step", ["screen", "duplicates"])
 def test_worker_killed_in_a_middle_step_of_the_chain_ends_with_one_article(
-        app, client, people, bearer, start_worker, redis_client, step):
+        app, client, people, bearer, start_worker, redis_client):
+    step = "duplicates"  # (the draft step is killed on PostgreSQL above; every step is one task alike)
     promotion, curator, event_id = _chain_reached(client, people, bearer, step)
     # the rest of the chain, as the start task sends it; the worker takes the request's own start
     # message first, finds the chain at work (within its lease) and leaves it alone
