@@ -86,6 +86,14 @@ def test_each_step_stores_its_result_is_audited_once_and_closes_the_event(client
     assert db.session.scalar(select(func.count()).select_from(Article)) == 1
 
 
+def test_the_suggested_title_is_the_question_without_redaction_markers():
+    assert pipeline.suggest_title("How do we rotate the key? Mail [REDACTED:email] now\nmore") == \
+        "How do we rotate the key?"
+    assert pipeline.suggest_title("ping [REDACTED:phone] about **the deploy**") == "Ping about the deploy"
+    assert pipeline.suggest_title("Why? Because.") == "Why? Because."  # too short a question to cut at
+    assert pipeline.suggest_title("   ") == "Untitled"
+
+
 def test_a_step_run_twice_after_a_crash_stores_and_audits_its_result_once(app, people):
     from cairn.stream import actions as stream
     chan = stream.create_channel(people.admin, "ops", "", False, [people.member.id])

@@ -11,6 +11,7 @@ chain. The last step marks the outbox event that started the chain processed, in
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from datetime import timedelta
 
@@ -196,8 +197,16 @@ def compose(snapshot: list[dict], texts: list[str]) -> str:
     return "\n\n".join(parts)
 
 
+REDACTION_MARK_RE = re.compile(r"\[REDACTED:[a-z_]+\]")
+QUESTION_RE = re.compile(r"^(.{12,}?[?])(\s|$)")
+
+
 def suggest_title(text: str) -> str:
-    first = plain_text(text.strip().splitlines()[0] if text.strip() else "Untitled", 120)
+    """The question's first line without redaction markers, cut after its first question mark."""
+    line = text.strip().splitlines()[0] if text.strip() else ""
+    first = " ".join(plain_text(REDACTION_MARK_RE.sub("", line), 200).split())
+    asked = QUESTION_RE.match(first)
+    first = (asked.group(1) if asked else first)[:120].rstrip()
     return first[:1].upper() + first[1:] if first else "Untitled"
 
 
