@@ -16,11 +16,12 @@ from cairn.auth import permissions as perm
 from cairn.auth.models import User
 from cairn.extensions import db
 from cairn.pagination import decode_cursor, encode_cursor
-from cairn.search import documents
+from cairn.search import documents, spelling
 from cairn.search.engine import Index
+from cairn.search.facets import facet_counts
 from cairn.search.gaps import normalize_query
 from cairn.search.models import SearchLog
-from cairn.search.query import parse
+from cairn.search.query import ParsedQuery, parse, plain_words, replace_words
 
 
 def _index() -> Index:
@@ -66,15 +67,23 @@ class SearchPage:
     facets: dict[str, dict[str, int]] = field(default_factory=dict)
     suggestion: str | None = None
     log_id: int | None = None  # the SearchLog row of a first page: result clicks are marked on it
+    corrected_query: str | None = None  # the items are for this spelling fix of the query
 
 
-def query(user: User, q: str, kind: str | None = None, limit: int = 20, cursor: str | None = None) -> SearchPage:
+def query(user: User, q: str, kind: str | None = None, limit: int = 20, cursor: str | None = None,
+          exact: bool = False) -> SearchPage:
+    """One page of what ``user`` may read for ``q``. A misspelt query is answered for its correction
+    (``corrected_query``) unless ``exact``; a correction that would find more is a ``suggestion``."""
     parsed = parse(q)
     offset = (decode_cursor(cursor) or [0])[0]
     kinds = [kind] if kind else None
-    hits, _ = _index().search(parsed, perm.search_tokens(user), kinds=kinds)
+    tokens = perm.search_tokens(user)
+    hits, _ = _index().search(parsed, tokens, kinds=kinds)
     hits = _collapse_threads(hits)
-    facets = {"kind": _count(hits, "kind")}
+    corrected, suggestion = None, None
+    if not exact:
+        hits, parsed, corrected, suggestion = _spelling(q, tokens, kinds, hits, parsed)
+    facets = facet_counts(_index(), parsed, tokens, kinds)
     page = hits[offset: offset + limit]
     items = [_item(h) for h in page]
     badges = documents.verification_badges([i["id"] for i in items if i["kind"] == "article"])
@@ -89,7 +98,35 @@ def query(user: User, q: str, kind: str | None = None, limit: int = 20, cursor: 
             s.add(log)
             s.flush()
             log_id = log.id
-    return SearchPage(total=len(hits), items=items, next=nxt, facets=facets, log_id=log_id)
+    return SearchPage(total=len(hits), items=items, next=nxt, facets=facets, log_id=log_id,
+                      suggestion=suggestion, corrected_query=corrected)
+
+
+def _spelling(q: str, tokens: list[str], kinds: list[str] | None, hits: list[dict[str, Any]],
+              parsed: ParsedQuery) -> tuple[list[dict[str, Any]], ParsedQuery, str | None, str | None]:
+    """Google-style: a query with a word no readable document has is answered for its correction
+    when that finds more ("showing results for"); otherwise a correction that finds more is only
+    offered ("did you mean"). Corrections come from readable documents only (spelling.spell)."""
+    spelled = spelling.spell(_index(), plain_words(q), tokens)
+    fixes = {w: s.correction for w, s in spelled.items() if s.correction}
+    if not fixes:
+        return hits, parsed, None, None
+    fixed_q = replace_words(q, fixes)
+    fixed_parsed = parse(fixed_q)
+    fixed_hits = _collapse_threads(_index().search(fixed_parsed, tokens, kinds=kinds)[0])
+    if len(fixed_hits) <= len(hits):
+        return hits, parsed, None, None
+    if not hits or any(s.hits == 0 for s in spelled.values()):
+        return fixed_hits, fixed_parsed, fixed_q, None
+    return hits, parsed, None, fixed_q
+
+
+def suggest(user: User, q: str, limit: int = 8) -> dict[str, Any]:
+    """Search-box autocomplete: completed queries and matching documents ``user`` may read."""
+    completions, docs = spelling.complete(_index(), q, perm.search_tokens(user), limit=limit)
+    items = [{"kind": d["kind"], "id": d["obj_id"], "title": _label(d), "url": _url(d),
+              "container": d.get("container")} for d in docs]
+    return {"completions": completions, "items": items}
 
 
 def similar_articles(user: User, text: str, limit: int = 5) -> list[dict[str, Any]]:
@@ -112,21 +149,13 @@ def _collapse_threads(hits: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return out
 
 
-def _count(hits, fieldname: str) -> dict[str, int]:
-    counts: dict[str, int] = {}
-    for h in hits:
-        counts[h[fieldname]] = counts.get(h[fieldname], 0) + 1
-    return counts
-
-
 def _item(h: dict[str, Any]) -> dict[str, Any]:
-    url = f"/posts/{h['obj_id']}" if h["kind"] == "post" else f"/articles/{h['obj_id']}"
     return {
         "kind": h["kind"],
         "id": h["obj_id"],
-        "title": h["title"] or h["body"][:80],
+        "title": _label(h),
         "snippet": h["snippet"],
-        "url": url,
+        "url": _url(h),
         "score": round(h["score"], 4),
         "author": h["author"],
         "container": h.get("container"),
@@ -134,3 +163,11 @@ def _item(h: dict[str, Any]) -> dict[str, Any]:
         "verified": bool(h.get("verified")),
         "created": h["created"].isoformat() + "Z" if h.get("created") else None,
     }
+
+
+def _url(h: dict[str, Any]) -> str:
+    return f"/posts/{h['obj_id']}" if h["kind"] == "post" else f"/articles/{h['obj_id']}"
+
+
+def _label(h: dict[str, Any]) -> str:
+    return h["title"] or h["body"][:80]

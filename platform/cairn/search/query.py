@@ -14,7 +14,7 @@ from datetime import datetime
 
 from cairn.errors import Invalid
 
-OPERATOR_RE = re.compile(r"^(-?)(from|in|space|tag|kind|is|before|after):(.+)$", re.I)
+OPERATOR_RE = re.compile(r"^(-?)(from|in|space|tag|kind|is|before|after):(.+)$", re.IGNORECASE)
 MAX_QUERY_CHARS = 500
 
 
@@ -77,3 +77,36 @@ def parse(raw: str) -> ParsedQuery:
             parsed.before = _date(value, "before")
     parsed.text = " ".join(free)
     return parsed
+
+
+SPELLABLE_RE = re.compile(r"^([(]*)([^\W\d_]{3,})([)?!.,;:]*)$")
+BOOLEAN_WORDS = {"OR", "AND", "NOT"}
+
+
+def _spellable(token: str) -> re.Match[str] | None:
+    """A plain word a spelling fix may replace: not an operator, an exclusion or OR/AND/NOT."""
+    if token in BOOLEAN_WORDS or token.startswith(("-", "+")) or OPERATOR_RE.match(token):
+        return None
+    return SPELLABLE_RE.match(token)
+
+
+def plain_words(raw: str) -> list[str]:
+    """The words of a query a spelling fix may replace; "phrases" are spelled as meant."""
+    words = []
+    for i, segment in enumerate((raw or "").split('"')):
+        if i % 2 == 0:
+            words += [m.group(2).lower() for m in map(_spellable, segment.split()) if m]
+    return words
+
+
+def replace_words(raw: str, fixes: dict[str, str]) -> str:
+    """``raw`` with its plain words replaced by ``fixes`` (keyed in lower case), all else kept."""
+
+    def fix(token: re.Match[str]) -> str:
+        m = _spellable(token.group(0))
+        if not m or m.group(2).lower() not in fixes:
+            return token.group(0)
+        return m.group(1) + fixes[m.group(2).lower()] + m.group(3)
+
+    segments = raw.split('"')
+    return '"'.join(re.sub(r"\S+", fix, s) if i % 2 == 0 else s for i, s in enumerate(segments))
