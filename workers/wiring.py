@@ -21,7 +21,11 @@ def celery_settings(app: Flask) -> dict:
     broker = cfg["broker_url"]
     settings = {
         "broker_url": broker,
+        # the database holds every task's outcome (outbox, promotion status); a caller that wants a
+        # task's return value asks with apply_async(ignore_result=False) and reads it from Redis
         "task_ignore_result": True,
+        "result_backend": cfg.get("redis_url") or None,
+        "result_expires": timedelta(days=1),
         "task_serializer": "json",
         "accept_content": ["json"],
         "task_default_queue": "default",

@@ -13,6 +13,7 @@ import pytest
 import requests
 
 from bench._harness import PASSWORD, Stack, pg_reachable, seed_people, wait_for
+from cairn import search
 from cairn.config import CONFIG_DIR
 
 CSRF_RE = re.compile(r'name="csrf_token" value="([^"]+)"')
@@ -78,6 +79,15 @@ def test_gunicorn_with_workers_and_beat_serves_posts_that_become_searchable(stac
     # the post reaches the index only through Redis and the `index` worker
     wait_for(found, 60, "the new post in search results", interval=0.3)
     assert stack.index_worker.log().count("cairn.index.apply_event") >= 1
+
+
+def test_a_task_result_comes_back_through_the_redis_result_backend(stack):
+    celery = stack.app().extensions["celery"]
+    assert celery.conf.result_backend == stack.redis_url
+    with stack.app().app_context():
+        documents = search.doc_count()
+    result = celery.send_task("cairn.index.rebuild", queue="index", ignore_result=False)
+    assert result.get(timeout=60) == documents
 
 
 def test_rate_limits_are_counted_in_redis_shared_by_every_gunicorn_worker(stack):
