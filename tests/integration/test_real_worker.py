@@ -253,7 +253,7 @@ def test_concurrent_deliveries_of_one_promotion_make_one_article(client, people,
 
 
 VISIBILITY_TIMEOUT = 3  # seconds; production keeps config/defaults.toml's 300
-LEASE = 2  # seconds a running promotion's chain may stay silent; production's default is 30
+LEASE = 2  # seconds a running promotion's chain may stay silent; production's default is 120
 
 
 def _kill_mid_promotion(client, people, bearer, start_worker, **worker_settings):

@@ -62,10 +62,10 @@ def remaining_steps(p: Promotion) -> list[str]:
 
 def lease_seconds() -> int:
     """How long a running promotion's chain may stay silent before a redelivered start takes over."""
-    return int(current_app.config["CAIRN"].get("promotion_lease_seconds", 30))
+    return int(current_app.config["CAIRN"].get("promotion_lease_seconds", 120))
 
 
-def start_promotion(promotion_id: int) -> tuple[str, list[str]]:
+def start_promotion(promotion_id: int, event_id: int | None = None) -> tuple[str, list[str]]:
     """Claim the promotion for a chain: ("start", steps left) or (its status, []) to do nothing.
 
     A queued promotion is claimed; a running one is taken over only when its last sign of life is
@@ -92,6 +92,9 @@ def start_promotion(promotion_id: int) -> tuple[str, list[str]]:
         if not claimed:
             return "running", []
         audit.record(s, None, "promotion.start", _target(promotion_id), attempt=p.attempts + 1, steps=steps)
+        if event_id is not None:  # the chain is its delivery: no redispatch while it has a fair chance
+            s.execute(update(outbox.OutboxEvent).where(outbox.OutboxEvent.id == event_id)
+                      .values(dispatched_at=utcnow()))
     return "start", steps
 
 
