@@ -143,7 +143,7 @@ def main() -> None:
             print(f"{label:11}: {rps[label]:8.1f} requests/s, {t[1]} errors, latency p50 {pct[50] * 1000:.1f} ms "
                   f"p95 {pct[95] * 1000:.1f} ms p99 {pct[99] * 1000:.1f} ms")
         ratio = rps["stream page"] / rps["bare JSON"] if rps["bare JSON"] else float("nan")
-        print(f"stream page / bare JSON = {ratio:.2f}   (target >= {TARGET}) {'MET' if ratio >= TARGET else 'MISSED'}")
+        print(f"stream page / bare JSON = {ratio:.3f}   (target >= {TARGET}) {'MET' if ratio >= TARGET else 'MISSED'}")
 
 
 if __name__ == "__main__":
