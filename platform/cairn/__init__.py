@@ -30,6 +30,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_SECURE=bool(settings["session_cookie_secure"]),
         REMEMBER_COOKIE_HTTPONLY=True,
+        # "Keep me logged in" is a year-long credential: as guarded as the session cookie
+        REMEMBER_COOKIE_SAMESITE="Lax",
+        REMEMBER_COOKIE_SECURE=bool(settings["session_cookie_secure"]),
         WTF_CSRF_TIME_LIMIT=None,
         RATELIMIT_STORAGE_URI=settings["redis_url"] or "memory://",
         RATELIMIT_ENABLED=bool(settings.get("rate_limits", True)),
@@ -63,12 +66,12 @@ def _register_blueprints(app: Flask) -> None:
     from cairn import admin, web
     from cairn.api import meta as meta_api
     from cairn.auth import api as auth_api, views as auth_views
-    from cairn.curation import api as curation_api, views as curation_views
+    from cairn.curation import api as curation_api, candidate_api, candidate_views, views as curation_views
     from cairn.kb import api as kb_api, views as kb_views
-    from cairn.search import api as search_api, views as search_views
+    from cairn.search import api as search_api, gaps_api, gaps_views, views as search_views
     from cairn.stream import api as stream_api, views as stream_views
 
     web.init_app(app)
-    for module in (auth_views, stream_views, kb_views, curation_views, search_views,
-                   auth_api, stream_api, kb_api, curation_api, search_api, meta_api, admin):
+    for module in (auth_views, stream_views, kb_views, curation_views, candidate_views, search_views, gaps_views,
+                   auth_api, stream_api, kb_api, curation_api, candidate_api, search_api, gaps_api, meta_api, admin):
         app.register_blueprint(module.bp)
