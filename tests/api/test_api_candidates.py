@@ -1,0 +1,161 @@
+"""/api/v1/candidates and the curator's candidate page: ranked with the reasons, paged, dismissed
+with a reason (audited), 403 for members, 404 for what the caller cannot see, 400 for bad input
+with nothing written."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from cairn import search
+from cairn.audit import AuditEvent
+from cairn.curation import candidates as cand
+from cairn.curation.candidate_models import Candidate
+from cairn.extensions import db
+from tests import factories as f
+from tests.api.test_api_routes import error_of, ok
+from tests.conftest import csrf_token
+
+
+@pytest.fixture(autouse=True)
+def no_index_writes(monkeypatch):
+    """Scoring reads the database, never the search index: skip the index writes, the costly part."""
+    monkeypatch.setattr(search, "sync_document", lambda kind, obj_id: None)
+
+
+@pytest.fixture
+def h(people, bearer):
+    return type("Headers", (), {name: bearer(getattr(people, name)) for name in ("curator", "member")})()
+
+
+@pytest.fixture
+def scene(people):
+    """Three scored threads in #help (the busiest first) and one in a private channel the curator
+    is not in."""
+    s = type("Scene", (), {})()
+    s.help = f.channel(people.member, "help")
+    s.secret = f.channel(people.member, "secret", private=True, members=(people.other,))
+    s.roots = []
+    for n, question in zip((5, 4, 3), ("vpn setup on laptops", "printer queue stuck", "payroll export format")):
+        root = f.post(people.member, s.help, question)
+        for i in range(n):
+            f.post(people.other, s.help, f"try step {i}", parent=root)
+        s.roots.append(root)
+    s.hidden = f.post(people.member, s.secret, "salary bands review")
+    for i in range(6):
+        f.post(people.other, s.secret, f"note {i}", parent=s.hidden)
+    cand.score_candidates()
+    s.by_post = {c.post_id: c.id for c in db.session.scalars(select(Candidate))}
+    return s
+
+
+def test_curators_get_candidates_best_first_with_reasons_in_words(client, h, scene):
+    body = ok(client.get("/api/v1/candidates", headers=h.curator))
+    assert [c["post_id"] for c in body["items"]] == [r.id for r in scene.roots] and body["next"] is None
+    first = body["items"][0]
+    assert first["channel"] == "help" and first["url"] == f"/posts/{scene.roots[0].id}"
+    assert first["excerpt"] == "vpn setup on laptops" and first["status"] == "open"
+    replies = {r["signal"]: r for r in first["reasons"]}["replies"]
+    assert replies["value"] == 5 and replies["text"] == "5 replies" and replies["points"] > 0
+    scores = [c["score"] for c in body["items"]]
+    assert scores == sorted(scores, reverse=True)
+
+
+def test_the_list_pages_with_an_opaque_cursor(client, h, scene):
+    seen, cursor = [], None
+    for _ in range(4):
+        query = {"limit": 1, **({"cursor": cursor} if cursor else {})}
+        body = ok(client.get("/api/v1/candidates", query_string=query, headers=h.curator))
+        seen += [c["post_id"] for c in body["items"]]
+        cursor = body["next"]
+        if cursor is None:
+            break
+    assert seen == [r.id for r in scene.roots]
+
+
+def test_members_are_refused_and_anonymous_callers_must_log_in(client, h, scene):
+    error_of(client.get("/api/v1/candidates", headers=h.member), 403, "forbidden")
+    candidate_id = scene.by_post[scene.roots[0].id]
+    error_of(client.post(f"/api/v1/candidates/{candidate_id}/dismissal", json={"reason": "x"}, headers=h.member),
+             403, "forbidden")
+    error_of(client.get("/api/v1/candidates"), 401, "unauthorized")
+
+
+def test_dismissing_takes_the_candidate_off_the_queue_and_is_audited(client, h, people, scene):
+    candidate_id = scene.by_post[scene.roots[0].id]
+    body = ok(client.post(f"/api/v1/candidates/{candidate_id}/dismissal", json={"reason": "too specific"},
+                          headers=h.curator))
+    assert body["status"] == "dismissed" and body["dismissed_reason"] == "too specific"
+    assert body["dismissed_by_id"] == people.curator.id
+    listed = ok(client.get("/api/v1/candidates", headers=h.curator))["items"]
+    assert candidate_id not in [c["id"] for c in listed]
+    event = db.session.scalar(select(AuditEvent).where(AuditEvent.target == f"candidate:{candidate_id}"))
+    assert event.action == "candidate.dismiss" and event.actor_id == people.curator.id
+
+
+def test_a_candidate_the_curator_cannot_read_is_not_found(client, h, scene):
+    hidden_id = scene.by_post[scene.hidden.id]
+    error_of(client.post(f"/api/v1/candidates/{hidden_id}/dismissal", json={"reason": "x"}, headers=h.curator),
+             404, "not_found")
+    error_of(client.post("/api/v1/candidates/999999/dismissal", json={"reason": "x"}, headers=h.curator),
+             404, "not_found")
+    assert db.session.get(Candidate, hidden_id).status == "open"
+
+
+def test_bad_input_is_a_400_and_writes_nothing(client, h, scene):
+    candidate_id = scene.by_post[scene.roots[0].id]
+    before = f.counts()
+    cases = [
+        ("post", f"/api/v1/candidates/{candidate_id}/dismissal", {"reason": ""}, "reason"),
+        ("post", f"/api/v1/candidates/{candidate_id}/dismissal", {"reason": "x" * 501}, "reason"),
+        ("post", f"/api/v1/candidates/{candidate_id}/dismissal", {}, "reason"),
+        ("post", f"/api/v1/candidates/{candidate_id}/dismissal", ["not", "an", "object"], "_body"),
+        ("get", "/api/v1/candidates?cursor=garbage", None, "cursor"),
+        ("get", "/api/v1/candidates?limit=0", None, "limit"),
+        ("get", "/api/v1/candidates?limit=abc", None, "limit"),
+    ]
+
+    def check(method, url, payload, field):
+        resp = getattr(client, method)(url, json=payload, headers=h.curator) if method == "post" \
+            else client.get(url, headers=h.curator)
+        assert field in error_of(resp, 400)["fields"]
+
+    f.each(cases, check)
+    assert f.counts() == before
+    assert db.session.get(Candidate, candidate_id).status == "open"
+
+
+def test_the_queue_page_shows_reasons_and_promote_and_dismiss_forms(client, login, people, scene):
+    f.space(people.curator, "Handbook")
+    login(people.curator)
+    page = client.get("/candidates").get_data(as_text=True)
+    assert "vpn setup on laptops" in page and "5 replies" in page and "salary bands" not in page
+    assert 'action="/promotions"' in page and f'name="post_ids" value="{scene.roots[0].id}"' in page
+    candidate_id = scene.by_post[scene.roots[1].id]
+    refused = client.post(f"/candidates/{candidate_id}/dismiss", data={"reason": "dup"})
+    assert refused.status_code == 400 and db.session.get(Candidate, candidate_id).status == "open"
+    token = csrf_token(client, "/candidates")
+    resp = client.post(f"/candidates/{candidate_id}/dismiss", data={"reason": "dup", "csrf_token": token})
+    assert resp.status_code == 302 and resp.headers["Location"].endswith("/candidates")
+    db.session.rollback()
+    assert db.session.get(Candidate, candidate_id, populate_existing=True).status == "dismissed"
+    assert "printer queue stuck" not in client.get("/candidates").get_data(as_text=True)
+    third = scene.by_post[scene.roots[2].id]
+    empty = client.post(f"/candidates/{third}/dismiss", data={"reason": "", "csrf_token": token})
+    assert empty.status_code == 400 and "reason" in empty.get_data(as_text=True)
+    # Promote posts the candidate's post to the promotion form: it leaves the queue at once
+    promoted = client.post("/promotions", data={"post_ids": str(scene.roots[2].id), "mode": "new",
+                                                 "csrf_token": token})
+    assert promoted.status_code == 302, promoted.get_data(as_text=True)[:300]
+    db.session.rollback()
+    assert db.session.get(Candidate, third, populate_existing=True).status == "promoted"
+    assert "payroll export format" not in client.get("/candidates").get_data(as_text=True)
+
+
+def test_the_sidebar_links_the_queue_for_curators_only(client, login, people):
+    login(people.curator)
+    assert 'href="/candidates"' in client.get("/promotions").get_data(as_text=True)
+    client.post("/logout", data={"csrf_token": csrf_token(client, "/promotions")})
+    login(people.member)
+    assert 'href="/candidates"' not in client.get("/saved").get_data(as_text=True)
+    assert client.get("/candidates").status_code == 403
