@@ -7,6 +7,8 @@ import unicodedata
 
 from flask import current_app
 from sqlalchemy import delete, func, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from cairn import audit, live, outbox
 from cairn.auth import permissions as perm
@@ -16,7 +18,15 @@ from cairn.errors import Conflict, Forbidden, Invalid, NotFound
 from cairn.extensions import db
 from cairn.models_base import utcnow
 from cairn.pagination import decode_cursor, encode_cursor
-from cairn.stream.models import Channel, Mention, Notification, Post, PostRevision, Reaction
+from cairn.stream.models import (
+    Channel,
+    Mention,
+    Notification,
+    Post,
+    PostRevision,
+    Reaction,
+    channel_members,
+)
 from cairn.stream.unread import start_reading_at_latest
 from cairn.text import mentioned_handles, render_markdown
 
@@ -105,7 +115,11 @@ def create_post(actor: User, channel_id: int, body: str, parent_id: int | None =
                     html=render_markdown(body), parent_id=parent.id if parent else None)
         s.add(post)
         if actor.id not in channel.member_ids:
-            channel.members.append(s.get(User, actor.id))
+            # posting joins the channel; one statement, so two first posts at once cannot collide
+            insert = pg_insert if s.get_bind().dialect.name == "postgresql" else sqlite_insert
+            s.execute(insert(channel_members).values(channel_id=channel.id, user_id=actor.id)
+                      .on_conflict_do_nothing())
+            s.expire(channel, ["members"])
         s.flush()
         if parent is not None:
             s.execute(update(Post).where(Post.id == parent.id).values(reply_count=Post.reply_count + 1))
