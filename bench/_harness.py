@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -23,6 +24,7 @@ import time
 import urllib.error
 import urllib.request
 import uuid
+from collections import Counter
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any, Self
@@ -30,6 +32,7 @@ from typing import Any, Self
 ROOT = Path(__file__).resolve().parents[1]
 PG_ADMIN_URL = os.environ.get("CAIRN_BENCH_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 PASSWORD = "bench-password-1"
+EXCEPTION_LINE = re.compile(r"^[A-Za-z_][\w.]*(Error|Exception|Exit|Interrupt)\b(: |$)")
 
 
 def free_port() -> int:
@@ -176,6 +179,15 @@ class Stack:
         self.drop_database()
         if not os.environ.get("CAIRN_BENCH_KEEP"):
             shutil.rmtree(self.folder, ignore_errors=True)
+
+    def logged_exceptions(self) -> Counter[str]:
+        """The exception lines ("SomeError: message") in every process log of this stack, counted."""
+        found: Counter[str] = Counter()
+        for log in self.folder.glob("*.log"):
+            for line in log.read_text(errors="replace").splitlines():
+                if EXCEPTION_LINE.match(line):
+                    found[f"{log.stem}: {line[:300]}"] += 1
+        return found
 
     def env(self, **extra: Any) -> dict[str, str]:
         """The process environment: CAIRN_* from the settings (nothing inherited from ours)."""

@@ -40,6 +40,8 @@ class Results:
         self.errors: Counter[tuple[str, str]] = Counter()
         self.posts: set[int] = set()
         self.reactions: set[tuple[int, int, str]] = set()
+        self.samples: dict[tuple[str, str], str] = {}  # the first error answer of each kind and status
+        self.already = 0  # reactions answered 409 "already reacted" (by another client of that user)
 
 
 def client(api: Api, user_id: int, channel_id: int, post_ids: list[int], marker: str, stop_at: float,
@@ -72,8 +74,13 @@ def client(api: Api, user_id: int, channel_id: int, post_ids: list[int], marker:
         elapsed = time.perf_counter() - t0
         with results.lock:
             results.times[kind].append(elapsed)
-            if resp is None or resp.status_code >= 400:
+            if kind == "reaction" and status == 409:  # the API's answer to a reaction made already
+                results.already += 1
+                results.reactions.add((target, user_id, emoji))
+            elif resp is None or resp.status_code >= 400:
                 results.errors[(kind, str(status))] += 1
+                results.samples.setdefault((kind, str(status)), f"{args[0]} {args[1]} -> "
+                                           f"{resp.text[:200] if resp is not None else status}")
             elif kind == "post":
                 results.posts.add(resp.json()["id"])
                 post_ids.append(resp.json()["id"])
@@ -162,13 +169,18 @@ def main() -> None:
         wall = time.perf_counter() - start
         every = [x for v in results.times.values() for x in v]
         print(f"{len(every)} requests in {wall:.1f} s = {len(every) / wall:.1f} requests/s; "
-              f"errors: {sum(results.errors.values())} {dict(sorted(results.errors.items())) or ''}")
+              f"errors: {sum(results.errors.values())} {dict(sorted(results.errors.items())) or ''} "
+              f"(and {results.already} reactions answered 409 'already reacted', as the API says)")
         print(f"{'kind':10} {'requests':>8} {'errors':>6} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8}")
         for kind, _ in [*MIX, ("overall", 0)]:
             times = every if kind == "overall" else results.times[kind]
             errs = sum(n for (k, _), n in results.errors.items() if kind in ("overall", k))
             pct = percentiles(times)
             print(f"{kind:10} {len(times):8} {errs:6} {pct[50] * 1000:8.1f} {pct[95] * 1000:8.1f} {pct[99] * 1000:8.1f}")
+        for (kind, status), sample in sorted(results.samples.items()):
+            print(f"  first {kind} {status}: {sample}")
+        for line, n in stack.logged_exceptions().most_common(10):
+            print(f"  logged {n}x: {line}")
         check = verify(stack, results, marker)
         print(f"writes: {len(results.posts)} posts acknowledged (201), {check['stored_posts']} in PostgreSQL, "
               f"lost {check['lost_posts']} (target 0); {len(results.reactions)} distinct reactions acknowledged, "
