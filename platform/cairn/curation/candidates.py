@@ -187,12 +187,13 @@ def _threads(now: datetime) -> dict[int, _Thread]:
 
 def _find_similar(threads: dict[int, _Thread], now: datetime) -> None:
     """Pair questions that share most of their key terms (through an inverted index; terms in more
-    than a fifth of all questions say nothing about the subject and are left out)."""
+    than one question in fifty, and in more than twenty, say little about the subject and are left
+    out: they also made the pairing quadratic)."""
     postings: dict[str, list[int]] = defaultdict(list)
     for t in threads.values():
         for term in t.terms:
             postings[term].append(t.root_id)
-    too_common = max(10, len(threads) // 5)
+    too_common = max(20, len(threads) // 50)
     weight = {rid: decay(now - t.created_at) for rid, t in threads.items()}
     for t in threads.values():
         shared: Counter[int] = Counter()
