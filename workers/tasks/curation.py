@@ -11,6 +11,7 @@ step it reached.
 from __future__ import annotations
 
 from celery import chain, shared_task
+from sqlalchemy.exc import IntegrityError
 
 from cairn.curation import pipeline
 
@@ -64,7 +65,9 @@ def _run_step(task, name: str, promotion_id: int, event_id: int | None) -> str:
             pipeline.fail_promotion(promotion_id, f"The {name} step failed {MAX_RETRIES + 1} times: {exc}",
                                     event_id)
             return "failed"
-        raise task.retry(exc=exc, countdown=_backoff(task.request.retries)) from exc
+        # a unique key taken by a concurrent draft (two drafts titled alike) is free to retry at once
+        countdown = 0 if isinstance(exc, IntegrityError) else _backoff(task.request.retries)
+        raise task.retry(exc=exc, countdown=countdown) from exc
 
 
 @shared_task(name="cairn.promotion.snapshot", **STEP_OPTIONS)

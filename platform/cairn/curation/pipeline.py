@@ -107,9 +107,6 @@ def run_step(name: str, promotion_id: int, event_id: int | None = None) -> str:
         return p.status  # failed, rejected or finished by another delivery: the chain stops here
     if name not in remaining_steps(p):
         return p.status  # done by an earlier delivery
-    db.session.execute(update(Promotion).where(Promotion.id == promotion_id, Promotion.status == "running")
-                       .values(step=name, updated_at=utcnow()))  # the chain's sign of life, and the UI's
-    db.session.commit()
     _STEPS[name](p, event_id)
     return _status(promotion_id)
 
@@ -128,7 +125,10 @@ def run_promotion(promotion_id: int) -> str:
 
 
 def _store(s, promotion_id: int, guard, **values) -> bool:
-    """Write a step's result unless another delivery stored it first (``guard``: its column is unset)."""
+    """Write a step's result unless another delivery stored it first (``guard``: its column is unset).
+
+    The same write moves ``step`` on to the next step (what the page shows as running) and
+    ``updated_at`` (the chain's sign of life): one commit per step."""
     return bool(s.execute(update(Promotion).where(Promotion.id == promotion_id, Promotion.status == "running", guard)
                           .values(updated_at=utcnow(), **values)).rowcount)
 
@@ -155,7 +155,7 @@ def _snapshot(p: Promotion, _event_id: int | None) -> None:
               "author": post.author.display_name, "channel_id": post.channel_id, "channel": post.channel.name,
               "body": post.body, "created_at": post.created_at.isoformat()} for post in posts]
     with db.transaction() as s:
-        if _store(s, p.id, Promotion.snapshot.is_(None), snapshot=taken):
+        if _store(s, p.id, Promotion.snapshot.is_(None), snapshot=taken, step="screen"):
             audit.record(s, p.requester_id, "promotion.snapshot", _target(p.id), posts=[t["id"] for t in taken])
 
 
@@ -173,7 +173,7 @@ def _screen(p: Promotion, _event_id: int | None) -> None:
             if _store(s, p.id, Promotion.screened.is_(None), findings=findings):
                 audit.record(s, p.requester_id, "promotion.screen", _target(p.id),
                              redactions=len(findings), blocked=blocked)
-        elif _store(s, p.id, Promotion.screened.is_(None), screened=texts, findings=findings):
+        elif _store(s, p.id, Promotion.screened.is_(None), screened=texts, findings=findings, step="duplicates"):
             audit.record(s, p.requester_id, "promotion.screen", _target(p.id), redactions=len(findings),
                          kinds=sorted({f["kind"] for f in findings}))
     if blocked:
@@ -184,7 +184,7 @@ def _duplicates(p: Promotion, _event_id: int | None) -> None:
     found = search.similar_articles(p.requester, "\n".join(p.screened), limit=5)
     with db.transaction() as s:
         if _store(s, p.id, Promotion.duplicates_checked_at.is_(None), duplicates=found,
-                  duplicates_checked_at=utcnow()):
+                  duplicates_checked_at=utcnow(), step="draft"):
             audit.record(s, p.requester_id, "promotion.duplicates", _target(p.id), articles=[d["id"] for d in found])
 
 
@@ -237,7 +237,7 @@ def _draft(p: Promotion, _event_id: int | None) -> None:
             article = kb.draft_article(s, requester, space, suggest_title(p.screened[0]), body, tags,
                                        status="in_review", note=f"Drafted from promotion {p.id}")
         _add_sources(s, article.id, p)
-        s.execute(update(Promotion).where(Promotion.id == p.id).values(article_id=article.id))
+        s.execute(update(Promotion).where(Promotion.id == p.id).values(article_id=article.id, step="notify"))
         audit.record(s, p.requester_id, "promotion.draft", _target(p.id), article_id=article.id,
                      mode=p.mode, redactions=len(p.findings or []))
 

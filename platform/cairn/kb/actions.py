@@ -140,8 +140,11 @@ def _restriction(s, space: Space, group_ids: list[int] | None) -> list[Group]:
 
 def _unique_slug(s, space_id: int, title: str) -> str:
     base = slugify(title)
+    # one query for the taken variants (a title asked many times would cost one query per copy)
+    taken = set(s.scalars(select(Article.slug).where(Article.space_id == space_id,
+                                                     Article.slug.startswith(base, autoescape=True))))
     slug, n = base, 2
-    while s.scalar(select(Article.id).where(Article.space_id == space_id, Article.slug == slug)):
+    while slug in taken:
         slug, n = f"{base}-{n}", n + 1
     return slug
 
