@@ -53,6 +53,7 @@ OPERATIONS = {
     "api_curation.create_promotion": (cur_s.PromotionCreate, None, 202),
     "api_curation.list_promotions": (None, cur_s.PromotionArgs, 200),
     "api_curation.reject_promotion": (cur_s.PromotionReject, None, 200),
+    "api_curation.append_instead": (cur_s.AppendInstead, None, 202),
     "api_search.search_all": (None, SearchArgs, 200),
 }
 
