@@ -12,7 +12,7 @@ from cairn.api.schemas import ListArgs
 from cairn.auth import schemas as auth_s
 from cairn.curation import schemas as cur_s
 from cairn.kb import schemas as kb_s
-from cairn.search.schemas import SearchArgs
+from cairn.search.schemas import SearchArgs, SuggestArgs
 from cairn.stream import schemas as stream_s
 
 # endpoint -> (JSON body schema, query-string schema, success status)
@@ -55,6 +55,7 @@ OPERATIONS = {
     "api_curation.reject_promotion": (cur_s.PromotionReject, None, 200),
     "api_curation.append_instead": (cur_s.AppendInstead, None, 202),
     "api_search.search_all": (None, SearchArgs, 200),
+    "api_search.suggest": (None, SuggestArgs, 200),
 }
 
 ERROR = {
