@@ -122,6 +122,7 @@ def test_curator_promotes_a_thread_and_sees_it_reach_review_without_a_reload(ope
     carla.page.locator(f"#post-{question_id} summary", has_text="Promote").click()
     carla.page.get_by_role("link", name="Choose replies to promote with it").click()
     carla.page.get_by_label("Milo Member in #engineering").first.check()  # the helpful reply, not the +1
+    carla.shot("choose-replies")
     carla.page.get_by_role("button", name="Draft a new article").click()
 
     # no worker yet: the request was answered at once and the promotion waits in Redis
