@@ -166,3 +166,14 @@ def test_write_an_article_opens_the_new_article_form_with_the_question_as_title(
     login(people.curator)
     html = client.get("/articles/new", query_string={"title": 'Vpn "setup" <b>'}).get_data(as_text=True)
     assert 'id="title" name="title" required maxlength="200" value="Vpn &#34;setup&#34; &lt;b&gt;"' in html
+
+
+def test_the_gaps_and_click_routes_are_in_the_openapi_document_with_their_schemas(client):
+    spec = ok(client.get("/api/v1/openapi.json"))
+    gaps_op = spec["paths"]["/api/v1/gaps"]["get"]
+    assert {p["name"] for p in gaps_op["parameters"] if p["in"] == "query"} == {"days", "limit"}
+    click = spec["paths"]["/api/v1/search/clicks"]["post"]
+    body = click["requestBody"]["content"]["application/json"]["schema"]
+    props = spec["components"]["schemas"][body["$ref"].rsplit("/", 1)[1]]["properties"] if "$ref" in body else body[
+        "properties"]
+    assert set(props) == {"log_id", "kind", "id"}

@@ -12,6 +12,7 @@ from cairn.api.schemas import ListArgs
 from cairn.auth import schemas as auth_s
 from cairn.curation import schemas as cur_s
 from cairn.kb import schemas as kb_s
+from cairn.search.gaps_schemas import ClickCreate, GapArgs
 from cairn.search.schemas import SearchArgs, SuggestArgs
 from cairn.stream import schemas as stream_s
 
@@ -56,6 +57,8 @@ OPERATIONS = {
     "api_curation.append_instead": (cur_s.AppendInstead, None, 202),
     "api_search.search_all": (None, SearchArgs, 200),
     "api_search.suggest": (None, SuggestArgs, 200),
+    "api_gaps.record_click": (ClickCreate, None, 200),
+    "api_gaps.list_gaps": (None, GapArgs, 200),
 }
 
 ERROR = {
