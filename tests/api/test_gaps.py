@@ -7,7 +7,7 @@ import re
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from cairn.extensions import db
 from cairn.models_base import utcnow
@@ -87,7 +87,12 @@ def test_the_search_api_returns_a_log_id_that_a_click_marks(client, people, bear
     assert isinstance(log_id, int) and result["next"]
     later = ok(client.get("/api/v1/search", query_string={"q": "VPN setup?", "limit": 1, "cursor": result["next"]},
                           headers=h))
-    assert later["log_id"] is None  # a later page is the same search: only the first page is logged
+    assert later["log_id"] == log_id  # a later page is the same search, logged once; a click there answers it
+    db.session.rollback()
+    assert db.session.scalar(select(func.count()).select_from(SearchLog)) == 1
+    other = ok(client.get("/api/v1/search", query_string={"q": "VPN setup?", "limit": 1, "cursor": result["next"]},
+                          headers=bearer(people.member)))
+    assert other["log_id"] is None  # somebody else's page 2 never borrows this searcher's row
     error_of(client.post("/api/v1/search/clicks", json={"log_id": log_id, "kind": "post", "id": secret.id}, headers=h),
              404)
     error_of(client.post("/api/v1/search/clicks", json={"log_id": log_id, "kind": "post", "id": post.id},

@@ -19,7 +19,7 @@ from cairn.pagination import decode_cursor, encode_cursor
 from cairn.search import documents, spelling
 from cairn.search.engine import Index
 from cairn.search.facets import facet_counts
-from cairn.search.gaps import normalize_query
+from cairn.search.gaps import latest_search, normalize_query
 from cairn.search.models import SearchLog
 from cairn.search.query import ParsedQuery, parse, plain_words, replace_words
 
@@ -66,7 +66,7 @@ class SearchPage:
     next: str | None
     facets: dict[str, dict[str, int]] = field(default_factory=dict)
     suggestion: str | None = None
-    log_id: int | None = None  # the SearchLog row of a first page: result clicks are marked on it
+    log_id: int | None = None  # the SearchLog row of this search: result clicks are marked on it
     corrected_query: str | None = None  # the items are for this spelling fix of the query
 
 
@@ -98,6 +98,8 @@ def query(user: User, q: str, kind: str | None = None, limit: int = 20, cursor: 
             s.add(log)
             s.flush()
             log_id = log.id
+    elif q.strip():  # a later page of the same search: a click there answers the first page's row
+        log_id = latest_search(user, q)
     return SearchPage(total=len(hits), items=items, next=nxt, facets=facets, log_id=log_id,
                       suggestion=suggestion, corrected_query=corrected)
 

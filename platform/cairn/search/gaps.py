@@ -98,6 +98,15 @@ def record_click(user: User, log_id: int, kind: str, obj_id: int) -> str:
     return url
 
 
+def latest_search(user: User, q: str, within: timedelta = timedelta(hours=12)) -> int | None:
+    """The row of ``user``'s most recent search for exactly ``q`` (later pages are not logged
+    again, but a result opened there answers the search all the same)."""
+    return db.session.scalar(
+        select(SearchLog.id).where(SearchLog.user_id == user.id, SearchLog.query == q.strip()[:500],
+                                   SearchLog.created_at >= utcnow() - within)
+        .order_by(SearchLog.id.desc()).limit(1))
+
+
 # --- the curator's view ----------------------------------------------------------------------------
 
 @dataclass
