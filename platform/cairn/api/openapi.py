@@ -11,6 +11,7 @@ from flask import current_app
 from cairn.api.schemas import ListArgs
 from cairn.auth import schemas as auth_s
 from cairn.curation import schemas as cur_s
+from cairn.curation.candidate_schemas import CandidateArgs, CandidateDismiss
 from cairn.kb import schemas as kb_s
 from cairn.search.gaps_schemas import ClickCreate, GapArgs
 from cairn.search.schemas import SearchArgs, SuggestArgs
@@ -55,6 +56,8 @@ OPERATIONS = {
     "api_curation.list_promotions": (None, cur_s.PromotionArgs, 200),
     "api_curation.reject_promotion": (cur_s.PromotionReject, None, 200),
     "api_curation.append_instead": (cur_s.AppendInstead, None, 202),
+    "api_candidates.list_candidates": (None, CandidateArgs, 200),
+    "api_candidates.dismiss_candidate": (CandidateDismiss, None, 200),
     "api_search.search_all": (None, SearchArgs, 200),
     "api_search.suggest": (None, SuggestArgs, 200),
     "api_gaps.record_click": (ClickCreate, None, 200),
