@@ -125,6 +125,12 @@ def test_bad_input_is_a_400_and_writes_nothing(client, h, scene):
     assert db.session.get(Candidate, candidate_id).status == "open"
 
 
+def test_the_candidates_are_in_the_openapi_document(client):
+    paths = ok(client.get("/api/v1/openapi.json"))["paths"]
+    assert "get" in paths["/api/v1/candidates"]
+    assert "requestBody" in paths["/api/v1/candidates/{candidate_id}/dismissal"]["post"]
+
+
 def test_the_queue_page_shows_reasons_and_promote_and_dismiss_forms(client, login, people, scene):
     f.space(people.curator, "Handbook")
     login(people.curator)
