@@ -1,0 +1,446 @@
+"""Who may do what, route by route: every rule of the URL map is in the table below, and each row
+is asked by five people (anonymous, the member who owns the objects, another member, a curator,
+an admin) about public, private and restricted objects.
+
+    ok     2xx or 3xx (a write that is allowed runs on a fresh copy of the object)
+    login  anonymous: HTML redirects to /login, the API answers 401
+    hide   404 with the same status and body as the same request for an id nobody has
+    deny   403: the caller sees the object but may not do this to it
+    404    404 on a route without an object (a page that does not exist for this role)
+    none   404 about something of the caller's own on an object the caller sees ("you have not
+           saved this post"), unlike the answer for a missing id - which is fine, it is visible
+    4xx    that status: the caller got past the permission check (the body is refused, the state
+           forbids it) - never a hint about an object the caller may not see
+
+A new route fails test_every_route_is_in_the_table until it gets its rows. Responses that `other`
+or anonymous may read are also scanned for a word that only hidden objects contain.
+
+Objects (tests/security/conftest.py, matrix_support.make): general / secret (public and private
+channel of member; curator is in secret, admin is not), public_post / private_post (member's),
+public_reply / private_reply, handbook / restricted_space (group eng = member, curator),
+public_article (published), draft (member's), restricted_article (published in the restricted
+space), article_flag / restricted_flag, public_promotion / private_promotion (by curator),
+public_candidate / private_candidate, notification / token (member's), group, user (other),
+search_log (member's search).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+
+import pytest
+
+from cairn import search
+from tests import factories as f
+from tests.security.matrix_support import ROLES, UNSAFE, Clients, make, observe, scene_extras
+
+# method endpoint                            object              anon   member other  curator admin
+TABLE = """
+GET    stream.home                           -                   login  ok     ok     ok     ok
+GET    admin.audit                           -                   login  404    404    404    ok
+GET    api_kb.list_article_templates         -                   login  ok     ok     ok     ok
+GET    api_kb.list_articles                  -                   login  ok     ok     ok     ok
+POST   api_kb.create_article                 -                   login  ok     ok     ok     ok
+GET    api_kb.get_article                    public_article      login  ok     ok     ok     ok
+GET    api_kb.get_article                    draft               login  ok     hide   ok     ok
+GET    api_kb.get_article                    restricted_article  login  ok     hide   ok     ok
+PATCH  api_kb.edit_article                   public_article      login  deny   deny   ok     ok
+PATCH  api_kb.edit_article                   draft               login  ok     hide   ok     ok
+PATCH  api_kb.edit_article                   restricted_article  login  ok     hide   ok     ok
+GET    api_kb.diff                           public_article      login  ok     ok     ok     ok
+GET    api_kb.diff                           draft               login  ok     hide   ok     ok
+GET    api_kb.diff                           restricted_article  login  ok     hide   ok     ok
+POST   api_kb.flag_article                   public_article      login  ok     ok     ok     ok
+POST   api_kb.flag_article                   draft               login  ok     hide   ok     ok
+POST   api_kb.flag_article                   restricted_article  login  ok     hide   ok     ok
+GET    api_kb.list_revisions                 public_article      login  ok     ok     ok     ok
+GET    api_kb.list_revisions                 draft               login  ok     hide   ok     ok
+GET    api_kb.list_revisions                 restricted_article  login  ok     hide   ok     ok
+GET    api_kb.get_revision                   public_article      login  ok     ok     ok     ok
+GET    api_kb.get_revision                   draft               login  ok     hide   ok     ok
+GET    api_kb.get_revision                   restricted_article  login  ok     hide   ok     ok
+POST   api_kb.restore_revision               public_article      login  deny   deny   ok     ok
+POST   api_kb.restore_revision               draft               login  ok     hide   ok     ok
+POST   api_kb.restore_revision               restricted_article  login  ok     hide   ok     ok
+POST   api_kb.transition                     public_article      login  deny   deny   ok     ok
+POST   api_kb.transition                     draft               login  422    hide   422    422
+POST   api_kb.transition                     restricted_article  login  deny   hide   ok     ok
+POST   api_kb.verify                         public_article      login  deny   deny   ok     ok
+POST   api_kb.verify                         draft               login  422    hide   422    422
+POST   api_kb.verify                         restricted_article  login  ok     hide   ok     ok
+GET    api_meta.list_audit                   -                   login  404    404    404    ok
+GET    api_stream.list_bookmarks             -                   login  ok     ok     ok     ok
+GET    api_candidates.list_candidates        -                   login  deny   deny   ok     ok
+POST   api_candidates.dismiss_candidate      public_candidate    login  deny   deny   ok     ok
+POST   api_candidates.dismiss_candidate      private_candidate   login  deny   deny   ok     hide
+GET    api_stream.list_channels              -                   login  ok     ok     ok     ok
+POST   api_stream.create_channel             -                   login  ok     ok     ok     ok
+GET    api_stream.get_channel                general             login  ok     ok     ok     ok
+GET    api_stream.get_channel                secret              login  ok     hide   ok     hide
+PATCH  api_stream.update_channel             general             login  ok     deny   deny   ok
+PATCH  api_stream.update_channel             secret              login  ok     hide   deny   hide
+GET    api_stream.channel_events             general             login  ok     ok     ok     ok
+GET    api_stream.channel_events             secret              login  ok     hide   ok     hide
+POST   api_stream.join_channel               general             login  ok     ok     ok     ok
+POST   api_stream.join_channel               secret              login  ok     hide   ok     hide
+POST   api_stream.leave_channel              general             login  ok     ok     ok     ok
+POST   api_stream.leave_channel              secret              login  ok     hide   ok     hide
+GET    api_stream.list_members               general             login  ok     ok     ok     ok
+GET    api_stream.list_members               secret              login  ok     hide   ok     hide
+DELETE api_stream.remove_member              general             login  422    422    422    422
+DELETE api_stream.remove_member              secret              login  ok     hide   deny   hide
+PUT    api_stream.add_member                 general             login  422    422    422    422
+PUT    api_stream.add_member                 secret              login  409    hide   deny   hide
+GET    api_stream.list_posts                 general             login  ok     ok     ok     ok
+GET    api_stream.list_posts                 secret              login  ok     hide   ok     hide
+POST   api_stream.create_post                general             login  ok     ok     ok     ok
+POST   api_stream.create_post                secret              login  ok     hide   ok     hide
+POST   api_stream.mark_channel_read          general             login  ok     ok     ok     ok
+POST   api_stream.mark_channel_read          secret              login  ok     hide   ok     hide
+GET    api_kb.list_flags                     -                   login  ok     ok     ok     ok
+GET    api_kb.get_flag                       article_flag        login  hide   ok     ok     ok
+GET    api_kb.get_flag                       restricted_flag     login  ok     hide   ok     ok
+POST   api_kb.resolve_flag                   article_flag        login  hide   deny   ok     ok
+POST   api_kb.resolve_flag                   restricted_flag     login  ok     hide   ok     ok
+GET    api_gaps.list_gaps                    -                   login  deny   deny   ok     ok
+GET    api_auth.list_groups                  -                   login  404    404    404    ok
+POST   api_auth.create_group                 -                   login  404    404    404    ok
+DELETE api_auth.remove_member                group               login  hide   hide   hide   ok
+PUT    api_auth.add_member                   group               login  hide   hide   hide   ok
+GET    api_auth.me                           -                   login  ok     ok     ok     ok
+GET    api_stream.moderation_queue           -                   login  deny   deny   ok     ok
+GET    api_stream.list_notifications         -                   login  ok     ok     ok     ok
+POST   api_stream.read_notifications         -                   login  ok     ok     ok     ok
+GET    api_meta.openapi                      -                   ok     ok     ok     ok     ok
+DELETE api_stream.delete_post                public_post         login  ok     deny   ok     ok
+DELETE api_stream.delete_post                private_post        login  ok     hide   ok     hide
+GET    api_stream.get_post                   public_post         login  ok     ok     ok     ok
+GET    api_stream.get_post                   private_post        login  ok     hide   ok     hide
+PATCH  api_stream.edit_post                  public_post         login  ok     deny   deny   deny
+PATCH  api_stream.edit_post                  private_post        login  ok     hide   deny   hide
+DELETE api_stream.unmark_answer              public_reply        login  none   deny   none   none
+DELETE api_stream.unmark_answer              private_reply       login  none   hide   none   hide
+POST   api_stream.mark_answer                public_reply        login  ok     deny   ok     ok
+POST   api_stream.mark_answer                private_reply       login  ok     hide   ok     hide
+DELETE api_stream.remove_bookmark            public_post         login  none   none   none   none
+DELETE api_stream.remove_bookmark            private_post        login  none   hide   none   hide
+PUT    api_stream.add_bookmark               public_post         login  ok     ok     ok     ok
+PUT    api_stream.add_bookmark               private_post        login  ok     hide   ok     hide
+POST   api_stream.flag_post                  public_post         login  ok     ok     ok     ok
+POST   api_stream.flag_post                  private_post        login  ok     hide   ok     hide
+POST   api_stream.dismiss_flags              public_post         login  deny   deny   409    409
+POST   api_stream.dismiss_flags              private_post        login  deny   hide   409    hide
+POST   api_stream.hide_post                  public_post         login  deny   deny   ok     ok
+POST   api_stream.hide_post                  private_post        login  deny   hide   ok     hide
+DELETE api_stream.remove_reaction            public_post         login  ok     none   none   none
+DELETE api_stream.remove_reaction            private_post        login  ok     hide   none   hide
+PUT    api_stream.add_reaction               public_post         login  409    ok     ok     ok
+PUT    api_stream.add_reaction               private_post        login  409    hide   ok     hide
+POST   api_stream.restore_post               public_post         login  deny   deny   409    409
+POST   api_stream.restore_post               private_post        login  deny   hide   409    hide
+GET    api_stream.post_revisions             public_post         login  ok     ok     ok     ok
+GET    api_stream.post_revisions             private_post        login  ok     hide   ok     hide
+GET    api_stream.get_thread                 public_post         login  ok     ok     ok     ok
+GET    api_stream.get_thread                 private_post        login  ok     hide   ok     hide
+POST   api_stream.preview                    -                   login  ok     ok     ok     ok
+GET    api_curation.list_promotions          -                   login  deny   deny   ok     ok
+POST   api_curation.create_promotion         -                   login  deny   deny   ok     ok
+GET    api_curation.get_promotion            public_promotion    login  hide   hide   ok     ok
+GET    api_curation.get_promotion            private_promotion   login  hide   hide   ok     hide
+POST   api_curation.append_instead           public_promotion    login  deny   deny   ok     ok
+POST   api_curation.append_instead           private_promotion   login  deny   deny   ok     hide
+POST   api_curation.reject_promotion         public_promotion    login  deny   deny   ok     ok
+POST   api_curation.reject_promotion         private_promotion   login  deny   deny   ok     hide
+GET    api_search.search_all                 -                   login  ok     ok     ok     ok
+POST   api_gaps.record_click                 -                   login  ok     404    404    404
+GET    api_search.suggest                    -                   login  ok     ok     ok     ok
+GET    api_kb.list_spaces                    -                   login  ok     ok     ok     ok
+POST   api_kb.create_space                   -                   login  deny   deny   ok     ok
+GET    api_kb.get_space                      handbook            login  ok     ok     ok     ok
+GET    api_kb.get_space                      restricted_space    login  ok     hide   ok     ok
+PATCH  api_kb.update_space                   handbook            login  deny   deny   ok     ok
+PATCH  api_kb.update_space                   restricted_space    login  deny   hide   ok     ok
+POST   api_auth.create_token                 -                   ok     ok     ok     ok     ok
+DELETE api_auth.revoke_token                 token               login  ok     hide   hide   ok
+GET    api_auth.list_users                   -                   login  404    404    404    ok
+POST   api_auth.create_user                  -                   login  404    404    404    ok
+GET    api_auth.get_user                     user                login  hide   hide   hide   ok
+PATCH  api_auth.update_user                  user                login  hide   hide   hide   ok
+GET    api_stream.lookup_users               -                   login  ok     ok     ok     ok
+GET    kb.article                            public_article      login  ok     ok     ok     ok
+GET    kb.article                            draft               login  ok     hide   ok     ok
+GET    kb.article                            restricted_article  login  ok     hide   ok     ok
+GET    kb.diff                               public_article      login  ok     ok     ok     ok
+GET    kb.diff                               draft               login  ok     hide   ok     ok
+GET    kb.diff                               restricted_article  login  ok     hide   ok     ok
+GET    kb.edit_article                       public_article      login  ok     ok     ok     ok
+GET    kb.edit_article                       draft               login  ok     hide   ok     ok
+GET    kb.edit_article                       restricted_article  login  ok     hide   ok     ok
+POST   kb.edit_article                       public_article      login  deny   deny   ok     ok
+POST   kb.edit_article                       draft               login  ok     hide   ok     ok
+POST   kb.edit_article                       restricted_article  login  ok     hide   ok     ok
+POST   kb.flag                               public_article      login  ok     ok     ok     ok
+POST   kb.flag                               draft               login  ok     hide   ok     ok
+POST   kb.flag                               restricted_article  login  ok     hide   ok     ok
+GET    kb.revision                           public_article      login  ok     ok     ok     ok
+GET    kb.revision                           draft               login  ok     hide   ok     ok
+GET    kb.revision                           restricted_article  login  ok     hide   ok     ok
+POST   kb.restore                            public_article      login  deny   deny   ok     ok
+POST   kb.restore                            draft               login  ok     hide   ok     ok
+POST   kb.restore                            restricted_article  login  ok     hide   ok     ok
+POST   kb.transition                         public_article      login  deny   deny   ok     ok
+POST   kb.transition                         draft               login  422    hide   422    422
+POST   kb.transition                         restricted_article  login  deny   hide   ok     ok
+POST   kb.verify                             public_article      login  deny   deny   ok     ok
+POST   kb.verify                             draft               login  422    hide   422    422
+POST   kb.verify                             restricted_article  login  ok     hide   ok     ok
+GET    kb.new_article                        -                   login  ok     ok     ok     ok
+POST   kb.new_article                        -                   login  ok     ok     ok     ok
+GET    candidates.queue                      -                   login  deny   deny   ok     ok
+POST   candidates.dismiss                    public_candidate    login  deny   deny   ok     ok
+POST   candidates.dismiss                    private_candidate   login  deny   deny   ok     hide
+GET    stream.channels                       -                   login  ok     ok     ok     ok
+POST   stream.create_channel                 -                   login  ok     ok     ok     ok
+GET    stream.channel                        general             login  ok     ok     ok     ok
+GET    stream.channel                        secret              login  ok     hide   ok     hide
+GET    stream.channel_events                 general             login  ok     ok     ok     ok
+GET    stream.channel_events                 secret              login  ok     hide   ok     hide
+POST   stream.join                           general             login  ok     ok     ok     ok
+POST   stream.join                           secret              login  ok     hide   ok     hide
+POST   stream.leave                          general             login  ok     ok     ok     ok
+POST   stream.leave                          secret              login  ok     hide   ok     hide
+POST   stream.add_member                     general             login  422    422    422    422
+POST   stream.add_member                     secret              login  ok     hide   deny   hide
+POST   stream.remove_member                  general             login  422    422    422    422
+POST   stream.remove_member                  secret              login  ok     hide   deny   hide
+POST   stream.create_post                    general             login  ok     ok     ok     ok
+POST   stream.create_post                    secret              login  ok     hide   ok     hide
+POST   stream.mark_read                      general             login  ok     ok     ok     ok
+POST   stream.mark_read                      secret              login  ok     hide   ok     hide
+POST   stream.update_topic                   general             login  ok     deny   deny   ok
+POST   stream.update_topic                   secret              login  ok     hide   deny   hide
+GET    gaps.content_gaps                     -                   login  deny   deny   ok     ok
+GET    kb.flag_queue                         -                   login  ok     ok     ok     ok
+POST   kb.resolve_flag                       article_flag        login  hide   deny   ok     ok
+POST   kb.resolve_flag                       restricted_flag     login  ok     hide   ok     ok
+GET    healthz                               -                   ok     ok     ok     ok     ok
+GET    auth.login                            -                   ok     ok     ok     ok     ok
+POST   auth.login                            -                   ok     ok     ok     ok     ok
+POST   auth.logout                           -                   login  login  login  login  login
+GET    stream.moderation_queue               -                   login  deny   deny   ok     ok
+GET    stream.notifications                  -                   login  ok     ok     ok     ok
+GET    stream.open_notification              notification        login  ok     hide   hide   hide
+POST   stream.read_notifications             -                   login  ok     ok     ok     ok
+GET    stream.post                           public_post         login  ok     ok     ok     ok
+GET    stream.post                           private_post        login  ok     hide   ok     hide
+POST   stream.mark_answer                    public_reply        login  ok     deny   ok     ok
+POST   stream.mark_answer                    private_reply       login  ok     hide   ok     hide
+POST   stream.delete_post                    public_post         login  ok     deny   ok     ok
+POST   stream.delete_post                    private_post        login  ok     hide   ok     hide
+GET    stream.edit_post_form                 public_post         login  ok     ok     ok     ok
+GET    stream.edit_post_form                 private_post        login  ok     hide   ok     hide
+POST   stream.edit_post                      public_post         login  ok     deny   deny   deny
+POST   stream.edit_post                      private_post        login  ok     hide   deny   hide
+POST   stream.flag                           public_post         login  ok     ok     ok     ok
+POST   stream.flag                           private_post        login  ok     hide   ok     hide
+POST   stream.dismiss_flags                  public_post         login  deny   deny   409    409
+POST   stream.dismiss_flags                  private_post        login  deny   hide   409    hide
+GET    stream.post_fragment                  public_post         login  ok     ok     ok     ok
+GET    stream.post_fragment                  private_post        login  ok     hide   ok     hide
+POST   stream.hide                           public_post         login  deny   deny   ok     ok
+POST   stream.hide                           private_post        login  deny   hide   ok     hide
+GET    stream.show_post                      public_post         login  ok     ok     ok     ok
+GET    stream.show_post                      private_post        login  ok     hide   ok     hide
+POST   stream.react                          public_post         login  ok     ok     ok     ok
+POST   stream.react                          private_post        login  ok     hide   ok     hide
+POST   stream.restore                        public_post         login  deny   deny   409    409
+POST   stream.restore                        private_post        login  deny   hide   409    hide
+GET    stream.revisions                      public_post         login  ok     ok     ok     ok
+GET    stream.revisions                      private_post        login  ok     hide   ok     hide
+POST   stream.save                           public_post         login  ok     ok     ok     ok
+POST   stream.save                           private_post        login  ok     hide   ok     hide
+GET    curation.promotions                   -                   login  deny   deny   ok     ok
+POST   curation.promote                      -                   login  deny   deny   ok     ok
+GET    curation.promotion                    public_promotion    login  hide   hide   ok     ok
+GET    curation.promotion                    private_promotion   login  hide   hide   ok     hide
+POST   curation.append_instead               public_promotion    login  deny   deny   ok     ok
+POST   curation.append_instead               private_promotion   login  deny   deny   ok     hide
+GET    curation.promotion_progress           public_promotion    login  hide   hide   ok     ok
+GET    curation.promotion_progress           private_promotion   login  hide   hide   ok     hide
+POST   curation.reject                       public_promotion    login  deny   deny   ok     ok
+POST   curation.reject                       private_promotion   login  deny   deny   ok     hide
+GET    curation.new_promotion                -                   login  deny   deny   ok     ok
+POST   curation.add_to_tray                  -                   login  deny   deny   ok     ok
+POST   curation.remove_from_tray             -                   login  ok     ok     ok     ok
+GET    stream.saved                          -                   login  ok     ok     ok     ok
+GET    search.search_page                    -                   login  ok     ok     ok     ok
+GET    gaps.open_result                      search_log          login  ok     hide   hide   hide
+GET    kb.spaces                             -                   login  ok     ok     ok     ok
+POST   kb.create_space                       -                   login  deny   deny   ok     ok
+GET    kb.space                              handbook            login  ok     ok     ok     ok
+GET    kb.space                              restricted_space    login  ok     hide   ok     ok
+GET    kb.space_settings                     handbook            login  hide   hide   ok     ok
+GET    kb.space_settings                     restricted_space    login  hide   hide   ok     ok
+POST   kb.space_settings                     handbook            login  hide   hide   ok     ok
+POST   kb.space_settings                     restricted_space    login  hide   hide   ok     ok
+"""
+
+
+def _bodies(s) -> dict[str, dict]:
+    """A valid body for each write, so an allowed caller gets 2xx and not a 400."""
+    return {
+        "api_kb.create_article": {"space_id": s["handbook"], "title": "New", "body": "Text"},
+        "kb.new_article": {"space_id": s["handbook"], "title": "New", "body": "Text"},
+        "api_kb.edit_article": {"revision": 2, "body": "Edited"},
+        "kb.edit_article": {"revision": 2, "body": "Edited"},
+        "api_kb.flag_article": {"kind": "outdated", "comment": "old"},
+        "kb.flag": {"kind": "outdated", "comment": "old"},
+        "api_kb.restore_revision": {"revision": 2},
+        "kb.restore": {"revision": 2},
+        "api_kb.transition": {"to": "archived", "note": "n"},
+        "kb.transition": {"to": "archived", "note": "n"},
+        "api_kb.verify": {}, "kb.verify": {},
+        "api_kb.resolve_flag": {"note": "done"}, "kb.resolve_flag": {"note": "done"},
+        "api_kb.create_space": {"name": "Space {n}"}, "kb.create_space": {"name": "Space {n}"},
+        "api_kb.update_space": {"description": "d"}, "kb.space_settings": {"description": "d"},
+        "api_stream.create_channel": {"name": "chan-{n}"}, "stream.create_channel": {"name": "chan-{n}"},
+        "api_stream.update_channel": {"topic": "t"}, "stream.update_topic": {"topic": "t"},
+        "api_stream.create_post": {"body": "hi"}, "stream.create_post": {"body": "hi"},
+        "api_stream.edit_post": {"body": "edited"}, "stream.edit_post": {"body": "edited"},
+        "api_stream.flag_post": {"reason": "spam"}, "stream.flag": {"reason": "spam"},
+        "api_stream.hide_post": {"reason": "off topic"}, "stream.hide": {"reason": "off topic"},
+        "stream.react": {"emoji": "🎉"}, "stream.add_member": {"user": "admin@example.com"},
+        "api_stream.read_notifications": {}, "stream.read_notifications": {},
+        "api_stream.preview": {"body": "**hi**"},
+        "api_curation.create_promotion": {"post_ids": [s["public_reply"]]},
+        "curation.promote": {"post_ids": [s["public_reply"]]},
+        "api_curation.reject_promotion": {"reason": "no"}, "curation.reject": {"reason": "no"},
+        "api_candidates.dismiss_candidate": {"reason": "no"}, "candidates.dismiss": {"reason": "no"},
+        "api_auth.create_group": {"name": "grp-{n}"},
+        "api_auth.create_user": {"email": "new{n}@example.com", "password": "long-enough-pw"},
+        "api_auth.update_user": {"display_name": "Renamed"},
+        "api_auth.create_token": {"email": "member@example.com", "password": "correct-horse-battery"},
+        "auth.login": {"email": "member@example.com", "password": "correct-horse-battery"},
+        # appending a private thread publishes it in the target: a target `other` cannot read
+        "api_curation.append_instead": {"article_id": s["append_to"]},
+        "curation.append_instead": {"article_id": s["append_to"]},
+        "curation.add_to_tray": {"post_id": s["public_post"]},
+        "curation.remove_from_tray": {"post_id": s["public_post"]},
+        "api_gaps.record_click": {"log_id": s["search_log"], "kind": "post", "id": s["public_post"]},
+    }
+
+
+def _queries(s) -> dict[str, dict]:
+    """Query arguments a GET route requires."""
+    return {"api_search.suggest": {"q": "pub"}, "api_stream.lookup_users": {"channel_id": s["general"], "prefix": "o"},
+            "search.search_page": {"q": "plan"}, "api_search.search_all": {"q": "plan"}}
+
+
+_OBJECTS = {"channel_id": ("general", "secret"), "post_id": ("public_post", "private_post"),
+            "article_id": ("public_article", "draft", "restricted_article"),
+            "space_id": ("handbook", "restricted_space"), "flag_id": ("article_flag", "restricted_flag"),
+            "promotion_id": ("public_promotion", "private_promotion"),
+            "candidate_id": ("public_candidate", "private_candidate"), "notification_id": ("notification",),
+            "token_id": ("token",), "group_id": ("group",), "user_id": ("user",)}
+
+
+def _rules(app):
+    """(method, endpoint, rule) for every route but static files."""
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint == "static":
+            continue
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            yield method, rule.endpoint, rule.rule
+
+
+def _default_objects(endpoint: str, rule: str) -> tuple[str, ...]:
+    if endpoint.endswith("answer"):
+        return ("public_reply", "private_reply")
+    if endpoint == "gaps.open_result":
+        return ("search_log",)
+    names = re.findall(r"<(?:\w+:)?(\w+)>", rule)
+    return _OBJECTS[names[0]] if names else ("-",)
+
+
+def _parse(table: str) -> dict[tuple[str, str, str], dict[str, str]]:
+    rows = {}
+    for line in table.strip().splitlines():
+        if not line.strip() or line.startswith("#"):
+            continue
+        method, endpoint, obj, *codes = line.split()
+        assert len(codes) == len(ROLES), line
+        assert (method, endpoint, obj) not in rows, f"twice: {line}"
+        rows[(method, endpoint, obj)] = dict(zip(ROLES, codes, strict=True))
+    return rows
+
+
+@pytest.fixture
+def matrix(app, people, scene, monkeypatch):
+    # the index is not what this table is about (tests/api/test_api_visibility.py and the search
+    # ACL tests hold it): skip its writes, the costly part of making objects
+    monkeypatch.setattr(search, "sync_document", lambda kind, obj_id: None)
+    scene_extras(scene)
+    return Clients(app, people)
+
+
+REFUSED = {"login", "hide", "deny", "404"}
+# allowed writes that leave their object as it was for the next person (they add to it, or change
+# nothing the table looks at): these run on the scene's objects; every other allowed write on a copy
+HARMLESS = {"api_stream.create_post", "stream.create_post", "api_stream.join_channel", "stream.join",
+            "api_stream.mark_channel_read", "stream.mark_read", "api_kb.flag_article", "kb.flag", "stream.react",
+            "api_stream.update_channel", "stream.update_topic", "api_kb.update_space", "kb.space_settings",
+            "api_kb.verify", "kb.verify"}
+
+
+def test_every_route_is_in_the_table(app):
+    rows = _parse(TABLE)
+    routes = {(method, endpoint): rule for method, endpoint, rule in _rules(app)}
+    listed = {(method, endpoint) for method, endpoint, _ in rows}
+    missing = sorted(f"{m} {e} {routes[(m, e)]}" for m, e in routes.keys() - listed)
+    assert not missing, "routes the authorization table does not cover (add their rows):\n" + "\n".join(missing)
+    assert not listed - routes.keys(), f"rows for routes that no longer exist: {sorted(listed - routes.keys())}"
+    for method, endpoint, obj in rows:
+        assert obj in _default_objects(endpoint, routes[(method, endpoint)]), f"{endpoint}: no object {obj!r}"
+
+
+def test_who_may_do_what_to_which_object(app, scene, matrix):
+    rows = _parse(TABLE)
+    routes = {(method, endpoint): rule for method, endpoint, rule in _rules(app)}
+    bodies, queries = _bodies(scene), _queries(scene)
+    cases = [(method, endpoint, obj, role, code) for (method, endpoint, obj), codes in rows.items()
+             if (method, endpoint) in routes for role, code in codes.items()]
+    # refused writes first, all of them: not one row may appear or vanish
+    refused = [c for c in cases if c[0] in UNSAFE and c[4] in REFUSED]
+    allowed = [c for c in cases if c not in refused]
+
+    def check(method, endpoint, obj, role, expected):
+        # an allowed write runs on a fresh copy, so the next person finds the object as it was
+        target = make(obj, scene, fresh=method in UNSAFE and expected not in REFUSED and endpoint not in HARMLESS)
+        target.query.update(queries.get(endpoint, {}))
+        got = observe(matrix, role, method, routes[(method, endpoint)], target, bodies.get(endpoint))
+        assert got == expected, f"{role} got {got}, the table says {expected}"
+
+    before = f.counts()
+    f.each(refused, check)
+    assert f.counts() == before, "a refused write changed the database"
+    f.each(allowed, check)
+
+
+@pytest.mark.skipif(not os.environ.get("CAIRN_MATRIX_PRINT"), reason="a tool: CAIRN_MATRIX_PRINT=1 ... -s prints rows")
+def test_print_the_observed_rows(app, scene, matrix):
+    """Rows for new routes, as the app answers today: review every cell before pasting it in TABLE.
+    CAIRN_MATRIX_PRINT=1 (or a path prefix: CAIRN_MATRIX_PRINT=/api/v1/candidates) and -s."""
+    only = os.environ["CAIRN_MATRIX_PRINT"]
+    bodies, queries, lines = _bodies(scene), _queries(scene), []
+    for method, endpoint, rule in sorted(_rules(app), key=lambda r: (r[2], r[0])):
+        if only != "1" and not rule.startswith(only):
+            continue
+        for obj in _default_objects(endpoint, rule):
+            codes = []
+            for role in ROLES:
+                target = make(obj, scene, fresh=method in UNSAFE and role != "anon")
+                target.query.update(queries.get(endpoint, {}))
+                codes.append(observe(matrix, role, method, rule, target, bodies.get(endpoint)))
+            lines.append(f"{method:<6} {endpoint:<37} {obj:<19} " + " ".join(f"{c:<6}" for c in codes).rstrip())
+    print("\n" + "\n".join(lines))
