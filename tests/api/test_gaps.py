@@ -108,7 +108,8 @@ def test_the_search_api_returns_a_log_id_that_a_click_marks(client, people, bear
 def _seed_gaps(people):
     with db.transaction() as s:
         for user, q, hits, clicked, days in [
-            (people.member, "VPN setup?", 0, False, 0), (people.other, "vpn setup", 4, False, 1),
+            (people.member, "VPN setup? in:#exec-layoffs from:@olga", 0, False, 0),
+            (people.other, "vpn setup", 4, False, 1),
             (people.member, "setup VPN", 4, True, 1), (people.other, "<script>alert(1)</script> printer", 0, False, 2),
             (people.member, "expense policy", 0, False, 50),
         ]:
@@ -124,6 +125,8 @@ def test_curators_read_the_gaps_api_and_members_get_403(client, people, bearer):
     assert body["days"] == 30 and body["next"] is None
     assert [(g["question"], g["unanswered"], g["no_hits"], g["searches"], g["people"]) for g in body["items"]] == [
         ("setup vpn", 2, 1, 3, 2), ("1 alert printer script", 1, 1, 1, 1)]
+    assert body["items"][0]["example"] == "VPN setup?"  # operators can name private channels and people
+    assert "layoffs" not in str(body) and "olga" not in str(body)
     assert set(body["items"][0]) == {"question", "example", "unanswered", "no_hits", "searches", "people", "last_asked"}
     assert len(body["daily"]) == 30 and sum(d["unanswered"] for d in body["daily"]) == 3
     assert body["daily"][-1] == {"day": utcnow().date().isoformat(), "unanswered": 1}
@@ -144,6 +147,7 @@ def test_the_gaps_page_shows_questions_counts_and_a_chart_but_never_who_asked(cl
     html = client.get("/content-gaps").get_data(as_text=True)
     assert 'href="/content-gaps"' in html and 'aria-current="page"' in html  # the sidebar link, current
     assert "Content gaps" in html and "VPN setup?" in html  # the most recent search asked this way
+    assert "layoffs" not in html and "olga" not in html  # without the operators it was filtered with
     assert "&lt;script&gt;alert(1)&lt;/script&gt; printer" in html and "<script>alert" not in html
     assert "expense policy" not in html  # older than the 30 days shown
     for person in (people.member, people.other):

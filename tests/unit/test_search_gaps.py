@@ -11,7 +11,7 @@ from cairn.errors import Forbidden, NotFound
 from cairn.extensions import db
 from cairn.models_base import utcnow
 from cairn.search import gaps
-from cairn.search.gaps import normalize_query, question_title
+from cairn.search.gaps import normalize_query, question_text, question_title
 from cairn.search.models import SearchLog
 from tests import factories as f
 
@@ -46,6 +46,7 @@ def _eq(got, want):
 def test_a_question_title_keeps_the_words_in_order_without_operators():
     f.each([("vpn setup?", "Vpn setup?"), ('from:@milo "reset my password" -windows', "Reset my password"),
             ("kind:post", ""), ("x" * 300, "X" + "x" * 199)], lambda q, want: _eq(question_title(q), want))
+    assert question_text('VPN setup? in:#exec-layoffs from:@olga space:"hr private"') == "VPN setup?"
 
 
 def test_unanswered_means_no_hits_or_hits_without_a_click(people):

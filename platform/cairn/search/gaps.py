@@ -47,13 +47,19 @@ def normalize_query(raw: str) -> str:
     return " ".join(sorted(words))[:MAX_NORMALIZED].strip()
 
 
-def question_title(raw: str) -> str:
-    """A search as a readable question (an article title to start from): its words in the order
-    typed, without operators, exclusions and quotes, with a capital first letter."""
+def question_text(raw: str) -> str:
+    """A search as it was asked, minus its operators, exclusions and quotes, words in the order
+    typed. What curators are shown: an operator can name a private channel (``in:#layoffs``), a
+    person (``from:@x``) or a restricted space, and none of that is the question."""
     tokens = TOKEN_RE.findall(raw or "")
     kept = [t.strip('"').strip() for t in tokens
             if not (t.startswith("-") or t in BOOLEAN_WORDS or OPERATOR_RE.match(t))]
-    text = " ".join(t for t in kept if t)[:200]
+    return " ".join(t for t in kept if t)[:MAX_NORMALIZED]
+
+
+def question_title(raw: str) -> str:
+    """A search as an article title to start from: its question text, capitalised."""
+    text = question_text(raw)[:200]
     return text[:1].upper() + text[1:]
 
 
@@ -112,7 +118,7 @@ def latest_search(user: User, q: str, within: timedelta = timedelta(hours=12)) -
 @dataclass
 class Gap:
     question: str          # the normalised query
-    example: str           # the most recent raw query asked this way
+    example: str           # the most recent search asked this way, without its operators
     unanswered: int        # searches with no hits or no click
     no_hits: int           # of which found nothing at all
     searches: int          # every search of this question in the window
@@ -146,7 +152,8 @@ def top_gaps(actor: User, since: datetime, limit: int = 20) -> list[Gap]:
         .limit(limit)
     ).all()
     examples = _examples([r.normalized for r in rows], since)
-    return [Gap(question=r.normalized, example=examples.get(r.normalized, r.normalized), unanswered=int(r.unanswered),
+    return [Gap(question=r.normalized, example=question_text(examples.get(r.normalized, "")) or r.normalized,
+                unanswered=int(r.unanswered),
                 no_hits=int(r.no_hits), searches=int(r.searches), people=int(r.people),
                 last_asked=_aware(r.last)) for r in rows]
 

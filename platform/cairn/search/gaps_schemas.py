@@ -33,7 +33,8 @@ class GapArgs(Schema):
 
 class GapOut(Schema):
     question = fields.String(metadata={"description": "the normalised query the searches share"})
-    example = fields.String(metadata={"description": "the most recent search asked this way, as typed"})
+    example = fields.String(metadata={"description": "the most recent search asked this way, as typed but without "
+                                                     "its operators (they can name private channels and people)"})
     unanswered = fields.Integer(metadata={"description": "searches with no hits, or hits and no click"})
     no_hits = fields.Integer()
     searches = fields.Integer()
