@@ -46,7 +46,8 @@ def _eq(got, want):
 def test_a_question_title_keeps_the_words_in_order_without_operators():
     f.each([("vpn setup?", "Vpn setup?"), ('from:@milo "reset my password" -windows', "Reset my password"),
             ("kind:post", ""), ("x" * 300, "X" + "x" * 199)], lambda q, want: _eq(question_title(q), want))
-    assert question_text('VPN setup? in:#exec-layoffs from:@olga space:"hr private"') == "VPN setup?"
+    assert question_text('VPN setup? in:#exec-layoffs from:@olga space:"hr private" in:#"board room"') == "VPN setup?"
+    assert normalize_query('VPN setup? in:#"board room" -"old vpn" from:@"olga o"') == "setup vpn"
 
 
 def test_unanswered_means_no_hits_or_hits_without_a_click(people):

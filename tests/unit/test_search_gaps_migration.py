@@ -16,7 +16,8 @@ from cairn.cli import alembic_config
 from cairn.search.gaps import normalize_query
 from tests import factories as f
 
-QUERIES = ["VPN setup?", "from:@milo kind:post", 'space:"it help" printer -"ink jet"', "Straße AND café", "x" * 500]
+QUERIES = ["VPN setup?", "from:@milo kind:post", 'space:"it help" printer -"ink jet" in:#"board room"', "Straße AND café",
+           "x" * 500]
 
 
 def test_the_frozen_rule_of_the_migration_normalises_as_the_application_does():

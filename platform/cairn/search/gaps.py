@@ -28,7 +28,7 @@ from cairn.search.models import SearchLog
 OPERATOR_RE = re.compile(r"^-?(from|in|space|tag|kind|is|before|after):", re.IGNORECASE)
 BOOLEAN_WORDS = {"AND", "OR", "NOT"}
 # a token: an optionally negated, optionally operator-prefixed "quoted phrase", or a run of non-blanks
-TOKEN_RE = re.compile(r'-?(?:\w+:)?"[^"]*"|\S+')
+TOKEN_RE = re.compile(r'-?(?:\w+:[#@]?)?"[^"]*"|\S+')
 WORD_RE = re.compile(r"[^\W_]+")  # letters and digits of any script; punctuation separates words
 MAX_NORMALIZED = 500
 

@@ -26,7 +26,7 @@ depends_on: str | Sequence[str] | None = None
 
 _OPERATOR_RE = re.compile(r"^-?(from|in|space|tag|kind|is|before|after):", re.IGNORECASE)
 _WORD_RE = re.compile(r"[^\W_]+")
-_TOKEN_RE = re.compile(r'-?(?:\w+:)?"[^"]*"|\S+')
+_TOKEN_RE = re.compile(r'-?(?:\w+:[#@]?)?"[^"]*"|\S+')
 
 
 def _normalize(raw: str) -> str:
