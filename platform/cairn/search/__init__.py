@@ -17,7 +17,7 @@ from cairn.auth.models import User
 from cairn.extensions import db
 from cairn.pagination import decode_cursor, encode_cursor
 from cairn.search import documents, spelling
-from cairn.search.engine import Index
+from cairn.search.engine import SEARCH_LIMIT, Index
 from cairn.search.facets import facet_counts
 from cairn.search.gaps import latest_search, normalize_query
 from cairn.search.models import SearchLog
@@ -78,7 +78,8 @@ def query(user: User, q: str, kind: str | None = None, limit: int = 20, cursor: 
     offset = (decode_cursor(cursor) or [0])[0]
     kinds = [kind] if kind else None
     tokens = perm.search_tokens(user)
-    hits, _ = _index().search(parsed, tokens, kinds=kinds)
+    # enough ranked hits for this page after threads fold, not a fixed 200 (see SEARCH_LIMIT)
+    hits, _ = _index().search(parsed, tokens, kinds=kinds, limit=max(SEARCH_LIMIT, 2 * (offset + limit)))
     hits = _collapse_threads(hits)
     corrected, suggestion = None, None
     if not exact:

@@ -18,12 +18,14 @@ from typing import Any
 from whoosh import index as windex
 from whoosh import writing
 from whoosh.analysis import StemmingAnalyzer
+from whoosh.codec.whoosh3 import W3PerDocReader
 from whoosh.fields import BOOLEAN, DATETIME, ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
 from whoosh.filedb.filestore import FileStorage
 from whoosh.highlight import ContextFragmenter, HtmlFormatter
 from whoosh.index import LockError
 from whoosh.qparser import AndGroup, FieldsPlugin, MultifieldParser, OrGroup, PlusMinusPlugin
 from whoosh.query import And, DateRange, Every, Not, Or, Phrase, Query, Term
+from whoosh.searching import Searcher
 
 from cairn.errors import Invalid
 from cairn.search.query import ParsedQuery
@@ -50,6 +52,20 @@ SCHEMA = Schema(
     reactions=NUMERIC(stored=True),
     acl=KEYWORD(),
 )
+
+
+# Ranking (measured by bench/search.py). Titles: the schema's field_boost (2.5) is stored in each
+# index, so it is scaled here at query time; at 2.5 a long reference page with one query word in
+# its title outranked short answers holding every word (MRR@10 0.24 -> 0.35 at 1.0 overall).
+FIELD_WEIGHTS = {"title": 0.4, "body": 1.0, "tags": 1.0}
+# Up to this many words (after question words) must all match, with OR as the fallback; a longer
+# text is a sentence or a question, rarely all in one document: OR at once, with a bonus per word
+# matched (the same ranking, and one search instead of two).
+AND_FIRST_MAX_WORDS = 3
+ANY_WORDS = OrGroup.factory(0.9)
+# Hits ranked per search (before threads fold and pages are cut). Whoosh skips blocks that cannot
+# reach the top N: at 60 instead of 200 a question takes a third of the time.
+SEARCH_LIMIT = 60
 
 
 class Index:
@@ -110,7 +126,8 @@ class Index:
         """
         with self._lock:
             if self._searcher is None or not self._searcher.up_to_date():
-                self._searcher = self.open().searcher()
+                ix = self.open()
+                self._searcher = _FilterCachingSearcher(ix.reader(), fromindex=ix)
             return self._searcher
 
     def write(self, apply, timeout: float = 30.0, clear: bool = False) -> None:
@@ -163,7 +180,10 @@ class Index:
         return Or([Term("acl", t) for t in tokens])
 
     def _text_query(self, text: str, group=None) -> Query:
-        parser = MultifieldParser(["title", "body", "tags"], SCHEMA, group=group or AndGroup)
+        text = _plain_question(text)
+        if group is None:  # a few keywords must all match; a sentence ranks by how many it has
+            group = AndGroup if len(text.split()) <= AND_FIRST_MAX_WORDS else ANY_WORDS
+        parser = MultifieldParser(["title", "body", "tags"], SCHEMA, group=group, fieldboosts=FIELD_WEIGHTS)
         # a minus excludes only at the start of a word: "k8s-prod" is one term, not "k8s NOT prod"
         parser.add_plugin(PlusMinusPlugin(minusexpr=r"(?<![^\s(])-"))
         # our operators (from:, in:, tag: ...) are read before; Whoosh's own field:value syntax
@@ -190,16 +210,18 @@ class Index:
             return Every()
         return And(parts) if len(parts) > 1 else parts[0]
 
-    def search(self, parsed: ParsedQuery, tokens: list[str], limit: int = 200,
+    def search(self, parsed: ParsedQuery, tokens: list[str], limit: int = SEARCH_LIMIT,
                kinds: list[str] | None = None) -> tuple[list[dict[str, Any]], int]:
-        """Ranked hits (dicts with snippet) visible through ``tokens``; AND first, then OR."""
+        """Ranked hits (dicts with snippet) visible through ``tokens``: a few keywords AND first,
+        then OR; a longer text OR at once, more matched words ranking higher."""
         searcher = self.searcher()
         acl = self.acl_filter(tokens)
         query_filter = And([acl, Or([Term("kind", k) for k in kinds])]) if kinds else acl
         query = self.build_query(parsed)
         results = searcher.search(query, filter=query_filter, limit=limit, terms=True)
-        if results.scored_length() == 0 and parsed.text and len(parsed.text.split()) > 1:
-            query = self.build_query(parsed, text_group=OrGroup.factory(0.9))
+        words = len(_plain_question(parsed.text).split()) if parsed.text else 0
+        if results.scored_length() == 0 and 1 < words <= AND_FIRST_MAX_WORDS:
+            query = self.build_query(parsed, text_group=ANY_WORDS)
             results = searcher.search(query, filter=query_filter, limit=limit, terms=True)
         results.fragmenter = ContextFragmenter(maxchars=240, surround=60)
         results.formatter = HtmlFormatter(tagname="mark", classname="hit", termclass="t")
@@ -207,14 +229,111 @@ class Index:
         now = datetime.now(UTC).replace(tzinfo=None)  # the index stores naive UTC
         for hit in results:
             fields = hit.fields()
-            snippet = hit.highlights("body") or hit.highlights("title") or ""
-            hits.append({**fields, "score": hit.score * _boost(fields, now), "snippet": snippet,
-                         "title_html": hit.highlights("title") if fields.get("title") else ""})
+            hits.append(_Hit(hit, {**fields, "score": hit.score * _boost(fields, now)}))
         hits.sort(key=lambda h: h["score"], reverse=True)
-        return hits, len(results)
+        # not len(results): after a block-skipping search it runs the whole query again to count
+        return hits, results.estimated_length()
 
     def key_terms(self, text: str, numterms: int = 12) -> list[str]:
         return [t for t, _ in self.searcher().key_terms_from_text("body", text, numterms=numterms)]
+
+
+def _cached_lengths_reader(self, fieldname, column):
+    """W3PerDocReader._cached_reader that also remembers "no such column": whoosh-reloaded
+    2.7.5 stats a file for every posting of a field without lengths (ids, keywords, numbers,
+    dates) while it writes a segment, a fifth of the time a reindex takes. A segment's files
+    never change, so the answer holds for the reader's life."""
+    try:
+        return self._readers[fieldname]
+    except KeyError:
+        reader = self.column_reader(fieldname, column) if self.has_column(fieldname) else None
+        self._readers[fieldname] = reader
+        return reader
+
+
+W3PerDocReader._cached_reader = _cached_lengths_reader
+
+
+class _FilterCachingSearcher(Searcher):
+    """A searcher that keeps the document set of each filter query (the searcher's ACL tokens,
+    with or without a kind) for its own life, i.e. one index generation: the ACL filter of a
+    frequent searcher is computed once per commit instead of once per query (with 100,000
+    public posts that set is most of a query's cost). Queries hash and compare by value."""
+
+    FILTERS_KEPT = 64
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self._combs: dict[Query, Any] = {}
+
+    def _filter_to_comb(self, obj):
+        if not isinstance(obj, Query):
+            return super()._filter_to_comb(obj)
+        comb = self._combs.get(obj)
+        if comb is None:
+            comb = super()._filter_to_comb(obj)
+            if len(self._combs) >= self.FILTERS_KEPT:
+                self._combs.pop(next(iter(self._combs)), None)
+            self._combs[obj] = comb
+        return comb
+
+
+class _Hit(dict):
+    """A hit's stored fields and score; its snippets ("snippet", "title_html") are highlighted
+    on first use, so only the page that is shown pays for them, not every ranked hit."""
+
+    def __init__(self, hit, fields: dict[str, Any]) -> None:
+        super().__init__(fields)
+        self._hit = hit
+
+    def __missing__(self, key: str):
+        if key == "snippet":
+            value = self._hit.highlights("body") or self._hit.highlights("title") or ""
+        elif key == "title_html":
+            value = self._hit.highlights("title") if self.get("title") else ""
+        else:
+            raise KeyError(key)
+        self[key] = value
+        return value
+
+
+# Words that make a sentence a question but say nothing about its subject; a query written as a
+# question ("how do I read a file?") is searched without them ("read file"): they would rank
+# chatter ("how do you do") and, AND-ed, hide every answer. Whoosh's stop words go already.
+_QUESTION_WORDS = """
+    what whats which who whom whose why how where when whether
+    do does did doing done is are was were am be been being has had having
+    can could should would shall might must
+    i im ive id me my mine myself you your yours there here
+"""
+QUESTION_WORDS = frozenset(_QUESTION_WORDS.split())
+
+
+def _plain_question(text: str) -> str:
+    """``text`` without question words and without the question mark that ends a word (Whoosh
+    reads "file?" as a one-letter wildcard, which matches no stemmed term). Only bare words
+    outside "phrases" go; a query of nothing but such words is kept as it is."""
+    segments = text.split('"')
+    kept_any = False
+    for i in range(0, len(segments), 2):
+        words = []
+        for token in segments[i].split():
+            bare = token.rstrip("?").rstrip(",.;:!?")
+            if bare.lower().replace("'", "").replace("’", "") in QUESTION_WORDS:
+                continue
+            if token.endswith("?"):
+                token = token.rstrip("?")
+                if not token:
+                    continue
+            words.append(token)
+        kept_any = kept_any or any(any(c.isalnum() for c in w) for w in words)
+        segment = segments[i]
+        lead = " " if segment[:1].isspace() else ""
+        trail = " " if segment[-1:].isspace() else ""
+        segments[i] = (lead + " ".join(words) + trail) if words else lead or trail
+    if not kept_any and len(segments) == 1:
+        return text.replace("?", " ").strip() or text
+    return '"'.join(segments)
 
 
 def _phrase_where_positions(q: Query) -> Query:
