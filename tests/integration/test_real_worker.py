@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import re
+import shutil
+import subprocess
 import time
 
 import pytest
+import redis
 from sqlalchemy import func, select, update
 
 from cairn import outbox
@@ -395,23 +398,86 @@ def test_promotion_blocked_by_policy_fails_with_a_readable_error_and_no_article(
     assert again.status_code == 202 and again.get_json()["id"] != promotion["id"]  # a failed one frees the posts
 
 
-def test_promotion_requested_while_the_broker_is_down_is_drafted_once_it_is_back(
-        app, client, people, bearer, start_worker, settings, tmp_path):
-    question, _answer, space, curator = _thread_to_promote(client, people, bearer)
-    worker = start_worker()
-    dead = f"redis://127.0.0.1:{free_port()}/0"
+class OwnRedis:
+    """A redis-server this test may stop and start again on the same port (no persistence:
+    a restart loses every queued and un-acked message, as a crashed broker would)."""
+
+    def __init__(self, folder) -> None:
+        self.port, self.folder, self.proc = free_port(), folder, None
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self) -> None:
+        self.proc = subprocess.Popen(
+            [shutil.which("redis-server"), "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
+             "--appendonly", "no", "--dir", str(self.folder)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        client = redis.Redis.from_url(self.url, socket_connect_timeout=1)
+
+        def answers() -> bool:
+            try:
+                return bool(client.ping())
+            except redis.RedisError:
+                return False
+
+        wait_for(answers, 10, f"redis-server on port {self.port}")
+
+    def stop(self) -> None:
+        if self.proc is not None:
+            self.proc.kill()
+            self.proc.wait(timeout=10)
+            self.proc = None
+
+
+@pytest.fixture
+def own_redis(tmp_path):
+    if shutil.which("redis-server") is None:
+        pytest.skip("needs redis-server on PATH to stop and restart a broker")
+    server = OwnRedis(tmp_path)
+    server.start()
+    yield server
+    server.stop()
+
+
+def test_broker_lost_in_the_middle_of_the_chain_ends_with_one_article(
+        people, bearer, start_worker, settings, tmp_path, own_redis):
     overrides = {key: value for key, value in settings.items() if key != "database_url"}
-    web_down = make_app(settings["database_url"], tmp_path, **{**overrides, "broker_url": dead, "redis_url": dead})
+    web = make_app(settings["database_url"], tmp_path, **{**overrides, "broker_url": own_redis.url,
+                                                            "redis_url": own_redis.url})
+    client = web.test_client()  # each request its own app context: no session kept across requests
+
+    def redispatch() -> int:  # the periodic redispatch's function, through the web's broker
+        with web.app_context():
+            return outbox.redispatch_stale(0)
+
     try:
-        with web_down.test_client() as down:
-            promotion = _request_promotion(down, curator, question["id"], space)  # 202: stored, not sent
+        question, _answer, space, curator = _thread_to_promote(client, people, bearer)
+        promotion = _request_promotion(client, curator, question["id"], space)
+        postgres = db.engine.dialect.name == "postgresql"
+        with blocking_writes("articles"):  # PostgreSQL: in the draft step; SQLite: at the start's claim
+            worker = start_worker(wait=False, broker_url=own_redis.url, redis_url=own_redis.url,
+                                  promotion_lease_seconds=LEASE)
+            if postgres:
+                wait_for(lambda: waiting_on_lock("INSERT INTO articles"), 15, "the draft to wait on the lock")
+            else:
+                worker.wait_log("cairn.promotion.run[")
+                time.sleep(0.5)
+            own_redis.stop()  # the step finishes, but the next step of the chain cannot be sent
+        # the step commits, then fails to send the next step (the publish gives up within ~2 s)
+        wait_for(lambda: _promotion(promotion["id"]).step == ("notify" if postgres else "snapshot"), 30,
+                 "the step to commit without a broker")
+        time.sleep(3)
+        stuck = _promotion(promotion["id"])
+        assert stuck.status == "running" and _counts(promotion["id"])[:2] == ((1, 2) if postgres else (0, 0))
+        own_redis.start()  # empty: the chain's messages are gone for good
+        time.sleep(LEASE + 0.5)
+        # the periodic redispatch (its function here) finds the promotion's event unprocessed
+        wait_for(lambda: redispatch() >= 1, 30, "the broker to take the redispatch")
+        _wait_for_promotion(client, curator, promotion["id"])
+        assert _counts(promotion["id"]) == (1, 2, 1)
+        assert _once_per_promotion(promotion["id"]) == (1, 1)
+        final = _promotion(promotion["id"])
+        assert final.attempts == 2  # started once, taken over once
+        assert _audited(promotion["id"])["promotion.start"] == 2
+        wait_for(lambda: redispatch() == 0 and outbox.pending_count() == 0, 30,
+                 "every outbox event to be processed")
     finally:
-        web_down.extensions["cairn.engine"].dispose()
-    [event] = outbox_events("promotion")
-    assert (event.dispatched_at, event.processed_at, promotion["status"]) == (None, None, "queued")
-    time.sleep(1)
-    assert _promotion(promotion["id"]).status == "queued" and _promotion_runs(worker) == []
-    assert outbox.redispatch_stale(0) >= 1  # the periodic task, once the broker answers again
-    _wait_for_promotion(client, curator, promotion["id"])
-    assert _counts(promotion["id"]) == (1, 2, 1)
-    wait_for(lambda: outbox.pending_count() == 0, 15, "every outbox event to be processed")
+        web.extensions["cairn.engine"].dispose()
