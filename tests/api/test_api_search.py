@@ -87,3 +87,15 @@ def test_searches_are_logged_with_their_hit_counts_for_content_gap_analysis(clie
     rows = db.session.execute(select(SearchLog.query, SearchLog.hits, SearchLog.user_id).order_by(SearchLog.id)).all()
     assert [(q, hits > 0, uid) for q, hits, uid in rows] == [("launch", True, people.other.id),
                                                              ("nothing matches this", False, people.other.id)]
+
+
+def test_an_operator_takes_a_quoted_value_with_blanks(client, people, bearer):
+    space = f.space(people.curator, "IT Help")
+    other = f.space(people.curator, "IT")
+    art = f.article(people.curator, space, "Printer jams", "Open tray two, then the printer wakes", status="published")
+    f.article(people.curator, other, "Printer toner", "The printer toner lives in the cupboard", status="published")
+    h = bearer(people.other)
+    assert _ids(ok(client.get("/api/v1/search", query_string={"q": 'space:"it help" printer'}, headers=h))) == {
+        ("article", art.id)}
+    assert ("article", art.id) not in _ids(ok(client.get(
+        "/api/v1/search", query_string={"q": 'printer -space:"it help"'}, headers=h)))

@@ -8,12 +8,13 @@ handed to Whoosh's parser over title and body.
 from __future__ import annotations
 
 import re
-import shlex
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from cairn.errors import Invalid
 
+# a token is a run of non-blanks in which a "quoted part" may hold blanks: space:"it help", -"a b"
+TOKEN_RE = re.compile(r'(?:[^\s"]+|"[^"]*")+')
 OPERATOR_RE = re.compile(r"^(-?)(from|in|space|tag|kind|is|before|after):(.+)$", re.IGNORECASE)
 MAX_QUERY_CHARS = 500
 
@@ -40,17 +41,14 @@ def parse(raw: str) -> ParsedQuery:
         raise Invalid("The query is too long.", {"q": [f"at most {MAX_QUERY_CHARS} characters"]})
     if raw.count('"') % 2:
         raise Invalid('A quote is not closed: use "…" around a phrase.', {"q": ["unbalanced quote"]})
-    try:
-        tokens = shlex.split(raw, posix=False)
-    except ValueError:
-        raise Invalid("The query could not be read.", {"q": ["malformed query"]}) from None
+    tokens = TOKEN_RE.findall(raw)
     parsed, free = ParsedQuery(), []
     for token in tokens:
         m = OPERATOR_RE.match(token)
         if not m:
             free.append(token)
             continue
-        neg, op, value = m.group(1), m.group(2).lower(), m.group(3).strip('"').lower()
+        neg, op, value = m.group(1), m.group(2).lower(), m.group(3).replace('"', '').strip().lower()
         target = parsed.excluded if neg else parsed.terms
         if op == "from":
             target.append(("author", value.lstrip("@")))
