@@ -10,7 +10,7 @@ from flask_wtf.csrf import CSRFError
 from markupsafe import Markup, escape
 from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 from werkzeug.routing import IntegerConverter
 
 from cairn import search
@@ -77,6 +77,8 @@ def _integrity_error(err: IntegrityError):
 
 
 def _http_error(err: HTTPException):
+    if isinstance(err, MethodNotAllowed) and not _any_method_matches(err.valid_methods or []):
+        err = NotFound()  # e.g. DELETE /posts/<id too large>: no route takes that id, whatever the method
     codes = {413: "too_large", 429: "rate_limited", 405: "method_not_allowed", 404: "not_found"}
     message = {
         413: "The request is too large.",
@@ -84,6 +86,22 @@ def _http_error(err: HTTPException):
         404: "Not found.",
     }.get(err.code or 500, err.description or err.name)
     return _error(err.code or 500, codes.get(err.code or 500, Invalid.code if (err.code or 500) < 500 else "error"), message)
+
+
+def _any_method_matches(methods: list[str]) -> bool:
+    """Werkzeug checks a rule's method before its converters, so a path whose id no converter
+    accepts is answered 405 when another method is routed there. True when one of ``methods``
+    really matches this path."""
+    adapter = current_app.url_map.bind_to_environ(request.environ)
+    for method in methods:
+        try:
+            adapter.match(method=method)
+        except (NotFound, MethodNotAllowed):
+            continue
+        except HTTPException:  # a redirect to the canonical URL: it matched
+            return True
+        return True
+    return False
 
 
 def _security_headers(response):

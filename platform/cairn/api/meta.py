@@ -3,21 +3,14 @@
 from __future__ import annotations
 
 from flask import jsonify
-from marshmallow import fields, validate
 
 from cairn import audit
 from cairn.api import actor, api_blueprint, load_args, page, public
 from cairn.api.openapi import build_spec
-from cairn.api.schemas import Id, ListArgs
+from cairn.api.schemas import AuditArgs
 from cairn.auth import permissions as perm
 
 bp = api_blueprint("api_meta")
-
-
-class AuditArgs(ListArgs):
-    action = fields.String(load_default=None, validate=validate.Length(max=64))
-    target = fields.String(load_default=None, validate=validate.Length(max=64))
-    actor_id = Id(load_default=None)
 
 
 @bp.get("/audit")

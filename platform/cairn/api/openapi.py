@@ -8,11 +8,12 @@ from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
 from flask import current_app
 
-from cairn.api.schemas import ListArgs
+from cairn.api.schemas import AuditArgs, ListArgs
 from cairn.auth import schemas as auth_s
 from cairn.curation import schemas as cur_s
 from cairn.curation.candidate_schemas import CandidateArgs, CandidateDismiss
 from cairn.kb import schemas as kb_s
+from cairn.models_base import MAX_ID
 from cairn.search.gaps_schemas import ClickCreate, GapArgs
 from cairn.search.schemas import SearchArgs, SuggestArgs
 from cairn.stream import schemas as stream_s
@@ -34,6 +35,8 @@ OPERATIONS = {
     "api_stream.get_thread": (None, ListArgs, 200),
     "api_stream.post_revisions": (None, ListArgs, 200),
     "api_stream.mark_channel_read": (stream_s.ReadMark, None, 200),
+    "api_stream.leave_channel": (None, None, 204),
+    "api_stream.remove_reaction": (None, None, 200),
     "api_stream.lookup_users": (None, stream_s.MentionLookupArgs, 200),
     "api_stream.preview": (stream_s.Preview, None, 200),
     "api_stream.add_bookmark": (None, None, 201),
@@ -59,10 +62,40 @@ OPERATIONS = {
     "api_candidates.list_candidates": (None, CandidateArgs, 200),
     "api_candidates.dismiss_candidate": (CandidateDismiss, None, 200),
     "api_search.search_all": (None, SearchArgs, 200),
+    "api_meta.list_audit": (None, AuditArgs, 200),
     "api_search.suggest": (None, SuggestArgs, 200),
     "api_gaps.record_click": (ClickCreate, None, 200),
     "api_gaps.list_gaps": (None, GapArgs, 200),
 }
+
+# the statuses API.md promises for errors, each answered with an Error body
+ERROR_STATUSES = {
+    "400": "Malformed or invalid input (every problem listed in fields)",
+    "401": "Not authenticated",
+    "403": "Not allowed",
+    "404": "Not found, or not visible to the caller",
+    "409": "Conflicts with existing data",
+    "413": "Too large",
+    "422": "A rule is violated",
+    "429": "Rate limited",
+}
+# list routes answer {"items": [...], "next": cursor or null}
+PAGE = {
+    "type": "object",
+    "required": ["items", "next"],
+    "properties": {"items": {"type": "array", "items": {"type": "object"}}, "next": {"type": "string", "nullable": True}},
+}
+# success bodies that are neither a page nor just an object
+SUCCESS_SCHEMAS = {
+    "api_stream.get_thread": {
+        "type": "object",
+        "required": ["root", "replies", "next"],
+        "properties": {"root": {"type": "object"}, "replies": {"type": "array", "items": {"type": "object"}},
+                       "next": {"type": "string", "nullable": True}},
+    },
+}
+# Server-Sent Events, not JSON; 503 when the server holds its maximum of open streams
+EVENT_STREAMS = {"api_stream.channel_events"}
 
 ERROR = {
     "type": "object",
@@ -79,13 +112,14 @@ def build_spec() -> dict:
     spec = APISpec(title="Cairn API", version="1", openapi_version="3.0.3", plugins=[MarshmallowPlugin()])
     spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer"})
     spec.components.schema("Error", ERROR)
+    spec.components.schema("Page", PAGE)
     paths: dict[str, dict] = {}
     for rule in current_app.url_map.iter_rules():
         if not rule.rule.startswith("/api/v1"):
             continue
         path = CONVERTER.sub(lambda m: "{" + m.group(2) + "}", rule.rule)
         params = [{"name": name, "in": "path", "required": True,
-                   "schema": {"type": "integer" if conv == "int" else "string"}}
+                   "schema": {"type": "integer", "minimum": 1, "maximum": MAX_ID} if conv == "int" else {"type": "string"}}
                   for conv, name in CONVERTER.findall(rule.rule)]
         view = current_app.view_functions[rule.endpoint]
         body, args, status = OPERATIONS.get(rule.endpoint, (None, None, 200))
@@ -96,11 +130,7 @@ def build_spec() -> dict:
                 "operationId": rule.endpoint.replace(".", "_") + ("" if method == "GET" else f"_{method.lower()}"),
                 "summary": (view.__doc__ or rule.endpoint).strip().splitlines()[0],
                 "parameters": list(params),
-                "responses": {
-                    str(status): {"description": "Success"},
-                    "default": {"description": "Error", "content": {"application/json": {
-                        "schema": {"$ref": "#/components/schemas/Error"}}}},
-                },
+                "responses": _responses(rule.endpoint, method, status, args),
                 "security": [] if rule.endpoint in ("api_auth.create_token", "api_meta.openapi") else [{"bearer": []}],
             }
             if args is not None:
@@ -111,3 +141,21 @@ def build_spec() -> dict:
     for path, operations in sorted(paths.items()):
         spec.path(path=path, operations=operations)
     return spec.to_dict()
+
+
+def _responses(endpoint: str, method: str, status: int, args) -> dict:
+    error = {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+    responses = {code: {"description": text, **error} for code, text in ERROR_STATUSES.items()}
+    # the web server's own answer (gunicorn's HTML page) to a request line past its limit
+    responses["414"] = {"description": "The URL is too long"}
+    if status == 204:
+        success: dict = {"description": "Done (no content)"}
+    elif endpoint in EVENT_STREAMS:
+        success = {"description": "An event stream", "content": {"text/event-stream": {"schema": {"type": "string"}}}}
+        responses["503"] = {"description": "Too many open streams; retry shortly", **error}
+    else:
+        page = method == "GET" and isinstance(args, type) and issubclass(args, ListArgs)
+        schema = SUCCESS_SCHEMAS.get(endpoint) or ({"$ref": "#/components/schemas/Page"} if page else {"type": "object"})
+        success = {"description": "Success", "content": {"application/json": {"schema": schema}}}
+    responses[str(status)] = success
+    return responses

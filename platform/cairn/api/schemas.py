@@ -1,4 +1,4 @@
-"""Schemas shared by every list endpoint."""
+"""Schemas shared by every list endpoint, and the audit log's filters."""
 
 from __future__ import annotations
 
@@ -30,3 +30,9 @@ class Id(fields.Integer):
 class ListArgs(Schema):
     limit = fields.Integer(load_default=DEFAULT_LIMIT, validate=validate.Range(1, MAX_LIMIT))
     cursor = fields.String(load_default=None, validate=validate.Length(max=200))
+
+
+class AuditArgs(ListArgs):
+    action = fields.String(load_default=None, validate=validate.Length(max=64))
+    target = fields.String(load_default=None, validate=validate.Length(max=64))
+    actor_id = Id(load_default=None)
