@@ -146,7 +146,8 @@ def reindex_command() -> None:
             done[0] = n
 
         count = search.reindex(progress)
-    click.echo(f"Indexed {count} documents.")
+        bar.update(total - done[0])  # every row was read; deleted and hidden ones make no document
+    click.echo(f"Indexed {count} documents from {total} rows.")
 
 
 @main.command("score-candidates")

@@ -31,7 +31,8 @@ def test_reindex_rebuilds_the_index_from_the_database_with_a_progress_bar(app, p
     assert result.exit_code == 0, result.output
     rows = search.total_rows()  # 6: the bar runs over rows; a deleted post is read and skipped
     assert re.search(rf"Reindexing\s+\[#+-*\]\s+\d+/{rows}", result.output), result.output
-    assert "Indexed 5 documents." in result.output
+    assert re.search(rf"\[#+\]\s+{rows}/{rows}", result.output), "the bar ends full: " + result.output
+    assert f"Indexed 5 documents from {rows} rows." in result.output
     assert search.doc_count() == 5
     reader = db.session.get(User, other_id)  # the reindex expunged the session's rows
     hits = search.query(reader, "gopher").items
