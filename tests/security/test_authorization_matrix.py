@@ -444,3 +444,22 @@ def test_print_the_observed_rows(app, scene, matrix):
                 codes.append(observe(matrix, role, method, rule, target, bodies.get(endpoint)))
             lines.append(f"{method:<6} {endpoint:<37} {obj:<19} " + " ".join(f"{c:<6}" for c in codes).rstrip())
     print("\n" + "\n".join(lines))
+
+
+def test_another_members_bookmarks_notifications_and_tokens_never_show_in_lists(app, scene, matrix):
+    """The member saved a post, was mentioned and holds a token; to `other` the lists are empty of them
+    (by id objects these are rows of the table: open_notification, revoke_token)."""
+    def api_items(role, path):
+        with app.app_context():
+            return matrix.html["anon"].get(path, headers=matrix.bearer[role]).get_json()["items"]
+
+    assert api_items("member", "/api/v1/bookmarks")
+    assert api_items("other", "/api/v1/bookmarks") == []
+    mine = {n["id"] for n in api_items("member", "/api/v1/notifications")}
+    assert scene["notification"] in mine
+    assert not mine & {n["id"] for n in api_items("other", "/api/v1/notifications")}
+    link = f"/posts/{scene['public_post']}"
+    with app.app_context():
+        assert link in matrix.html["member"].get("/saved").get_data(as_text=True)
+    with app.app_context():
+        assert link not in matrix.html["other"].get("/saved").get_data(as_text=True)
