@@ -74,7 +74,7 @@ class Index:
     def __init__(self, path: str) -> None:
         self.path = path
         self._ix: windex.Index | None = None
-        self._searcher = None
+        self._local = threading.local()  # each thread's searcher (see searcher())
         self._lock = threading.Lock()
 
     def open(self) -> windex.Index:
@@ -117,18 +117,22 @@ class Index:
         return False
 
     def searcher(self):
-        """The cached searcher, replaced by a new one when the index has a newer generation.
+        """This thread's cached searcher, replaced by a new one when the index has a newer generation.
 
+        One per thread: a Whoosh searcher reads its files through shared file positions, so threads
+        searching with one searcher (gunicorn's gthread workers) read each other's bytes
+        (UnpicklingError, zlib.error, "Block tag error" 500s under bench/load.py).
         Not ``Searcher.refresh()``: in whoosh-reloaded 2.7.5 it raises TypeError when the index
         was empty, and after a merge it keeps the merged-away segments, so deleted and replaced
-        documents come back. The old searcher is left to the garbage collector, not closed: a
-        concurrent request may still be reading with it.
+        documents come back. The old searcher is left to the garbage collector, not closed: this
+        thread may still hold results read with it.
         """
-        with self._lock:
-            if self._searcher is None or not self._searcher.up_to_date():
+        searcher = getattr(self._local, "searcher", None)
+        if searcher is None or not searcher.up_to_date():
+            with self._lock:
                 ix = self.open()
-                self._searcher = _FilterCachingSearcher(ix.reader(), fromindex=ix)
-            return self._searcher
+                searcher = self._local.searcher = _FilterCachingSearcher(ix.reader(), fromindex=ix)
+        return searcher
 
     def write(self, apply, timeout: float = 30.0, clear: bool = False) -> None:
         """Run ``apply(writer)`` under the index lock and commit; retried on LockError."""
