@@ -1,0 +1,62 @@
+"""Ranking and speed-ups of the Whoosh engine (bench/search.py measures them; these check they
+keep the behaviour): question words, the ACL filter kept per searcher generation, snippets."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from cairn.search.engine import Index
+from cairn.search.query import parse
+
+
+def _doc(key: int, body: str, acl: str = "public", title: str = "", kind: str = "post") -> dict:
+    return {"id": f"{kind}:{key}", "kind": kind, "obj_id": key, "title": title, "body": body, "acl": acl,
+            "thread": f"{kind}:{key}", "status": "published" if kind == "article" else "posted",
+            "created": datetime(2026, 11, 1)}
+
+
+def _ids(index: Index, q: str, tokens: list[str]) -> list[str]:
+    hits, _ = index.search(parse(q), tokens)
+    return [h["id"] for h in hits]
+
+
+def test_a_question_is_searched_for_its_subject_not_its_question_words(tmp_path):
+    index = Index(str(tmp_path))
+    index.upsert([
+        _doc(1, "shutil.copyfile copies a file's contents to another path", kind="article"),
+        _doc(2, "how do you do? how are you doing, what did you do there"),
+        _doc(3, "the file server is down again"),
+    ])
+    # "file?" was a one-letter wildcard (no stemmed term matches it) and "how do I" ranked chatter
+    assert _ids(index, "How do I copy a file?", ["public"])[0] == "article:1"
+    assert _ids(index, "what did you do?", ["public"]) == ["post:2"]  # nothing but question words: kept
+
+
+def test_a_long_question_ranks_the_document_with_most_of_its_words_first(tmp_path):
+    index = Index(str(tmp_path))
+    index.upsert([
+        _doc(1, "", title="Sorting lists", kind="article"),
+        _doc(2, "to sort one list by the values of another, zip them and sort the pairs", kind="article"),
+    ])
+    # no document has every word: the sentence is OR-ranked, the answer with most words first
+    assert _ids(index, "How can I sort one list by values from another list?", ["public"])[0] == "article:2"
+
+
+def test_the_kept_acl_filter_follows_commits_and_tokens(tmp_path):
+    index = Index(str(tmp_path))
+    index.upsert([_doc(1, "deploy the database"), _doc(2, "deploy the secret database", acl="channel:9")])
+    assert _ids(index, "deploy", ["public"]) == ["post:1"]
+    assert sorted(_ids(index, "deploy", ["public", "channel:9"])) == ["post:1", "post:2"]
+    assert _ids(index, "deploy", ["public"]) == ["post:1"]  # the same tokens again: the kept set
+    Index(str(tmp_path)).upsert([_doc(3, "deploy on friday")])  # another process commits
+    assert sorted(_ids(index, "deploy", ["public"])) == ["post:1", "post:3"]
+    Index(str(tmp_path)).upsert([_doc(2, "deploy the secret database", acl="public")])
+    assert sorted(_ids(index, "deploy", ["public"])) == ["post:1", "post:2", "post:3"]
+
+
+def test_snippets_are_highlighted_when_read(tmp_path):
+    index = Index(str(tmp_path))
+    index.upsert([_doc(1, "rotate the deploy keys every month")])
+    hits, _ = index.search(parse("deploy keys"), ["public"])
+    assert '<mark class="hit' in hits[0]["snippet"] and "deploy" in hits[0]["snippet"]
+    assert hits[0]["title_html"] == ""
