@@ -40,6 +40,7 @@ def _assert_security_headers(resp, what: str) -> None:
         resp.headers.get("X-Frame-Options") in ("DENY", "SAMEORIGIN"), f"{what}: can be framed"
     assert resp.headers.get("X-Frame-Options") in ("DENY", "SAMEORIGIN"), what   # for old browsers too
     assert resp.headers.get("X-Content-Type-Options") == "nosniff", what
+    assert resp.headers.get("Cross-Origin-Opener-Policy") == "same-origin", what
     assert resp.headers.get("Referrer-Policy") in ("same-origin", "no-referrer", "strict-origin",
                                                    "strict-origin-when-cross-origin"), what
 
@@ -102,6 +103,13 @@ def test_session_and_remember_cookies_are_secure_httponly_and_samesite_in_produc
     assert {"session", "remember_token"} <= set(cookies), cookies
     for header in cookies.values():
         _assert_cookie_flags(header, secure=True)
+    hsts = resp.headers.get("Strict-Transport-Security", "")
+    assert re.search(r"max-age=(\d+)", hsts) and int(re.search(r"max-age=(\d+)", hsts)[1]) >= 15_552_000, hsts
+
+
+def test_without_https_no_strict_transport_security_is_sent(client):
+    # HSTS over plain HTTP would be ignored at best, and lock a test or dev host to HTTPS at worst
+    assert "Strict-Transport-Security" not in client.get("/login").headers
 
 
 def test_without_https_the_session_cookie_is_still_httponly_and_samesite(client, people):
