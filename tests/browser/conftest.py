@@ -2,12 +2,14 @@
 
 The server runs in a thread on a free port against its own SQLite file and search index, with
 Celery in eager mode, so a promotion completes inside the request that asks for it. Screenshots
-go to artifacts/screenshots/ (gitignored).
+go to artifacts/screenshots/<test>/<NN>-<who>-<step>.png (gitignored); CAIRN_ARTIFACTS names
+another folder for artifacts/.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -23,7 +25,9 @@ from cairn.kb import actions as kb
 from cairn.stream import actions as stream
 
 CHROMIUM = Path(os.environ.get("CAIRN_CHROMIUM", "/usr/bin/chromium"))
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
+ARTIFACTS = Path(os.environ.get("CAIRN_ARTIFACTS") or Path(__file__).resolve().parents[2] / "artifacts")
+SCREENSHOTS = ARTIFACTS / "screenshots"
+_shot_numbers: dict[str, int] = {}  # per test, across its sessions: the files sort in the order taken
 PASSWORD = "browser-pass-2026"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
@@ -115,7 +119,6 @@ class Session:
         self.page.on("console", self._console)
         self.page.on("response", self._response)
         self.page.on("dialog", self._dialog)
-        self._shots = 0
 
     def _console(self, message) -> None:
         # a page answered with an error status is reported by _response, and only for sub-resources
@@ -140,10 +143,16 @@ class Session:
         self.page.get_by_role("button", name="Log in").click()
         self.page.wait_for_url(lambda url: "/login" not in url)
 
-    def shot(self, name: str) -> None:
-        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-        self._shots += 1
-        self.page.screenshot(path=str(SCREENSHOTS / f"{self.test_name}-{self._shots:02d}-{self.who}-{name}.png"))
+    def shot(self, name: str) -> Path:
+        folder = SCREENSHOTS / re.sub(r"[^\w.-]+", "_", self.test_name)
+        folder.mkdir(parents=True, exist_ok=True)
+        number = _shot_numbers[self.test_name] = _shot_numbers.get(self.test_name, 0) + 1
+        if number == 1:  # a fresh set: no pictures left over from an earlier run of the test
+            for old in folder.glob("*.png"):
+                old.unlink()
+        path = folder / f"{number:02d}-{self.who}-{name}.png"
+        self.page.screenshot(path=str(path), full_page=True)
+        return path
 
     def close(self) -> None:
         self.context.close()
