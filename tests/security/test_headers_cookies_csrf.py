@@ -192,6 +192,7 @@ def test_guessing_passwords_is_throttled_with_a_429_on_the_form_and_the_token_ap
                                        "csrf_token": token})
     assert resp.status_code == 429 and resp.mimetype == "text/html"   # even the right password waits
     assert "Too many requests" in resp.get_data(as_text=True)
+    _assert_security_headers(resp, "429 page")
     assert "session" not in _set_cookies(resp) or "remember_token" not in _set_cookies(resp)
     for _ in range(3):
         assert client.post("/api/v1/tokens", json={"email": "member@example.com", "password": "guess"}
