@@ -22,7 +22,9 @@ from cairn.curation import actions as curation
 from cairn.curation.models import Promotion
 from cairn.extensions import db
 from cairn.kb import actions as kb
+from cairn.kb import flags as kb_flags
 from cairn.stream import actions as stream
+from cairn.stream import moderation
 from tests.browser.conftest import PASSWORD, World, browser, world  # noqa: F401  (fixtures)
 from tests.security.xss_payloads import MARK, PAYLOADS, batches
 
@@ -122,6 +124,13 @@ def _seed(world: World) -> dict:  # noqa: F811
             kb.transition_article(curator, article.id, "in_review")
             kb.transition_article(curator, article.id, "published")
             articles.append(article.id)
+        # the short texts people type around the content: space, flags, moderation, review notes
+        kb.create_space(curator, short[30], " ".join(PAYLOADS[30:40]))
+        kb_flags.flag_article(member, articles[0], "wrong", " ".join(PAYLOADS[:12])[:1000])
+        moderation.flag_post(member, roots[1], " ".join(PAYLOADS[12:20])[:500])
+        hidden = stream.create_post(member, channel, "hidden: " + " ".join(PAYLOADS[28:36]))
+        moderation.hide_post(curator, hidden.id, " ".join(PAYLOADS[20:28])[:500])   # its author sees why
+        kb.edit_article(curator, articles[1], 2, body="noted", note=" ".join(PAYLOADS[60:70])[:500])
         promotion = curation.request_promotion(curator, [roots[0]])
         if db.session.get(Promotion, promotion.id).status == "queued":
             curation.run_promotion(promotion.id)
