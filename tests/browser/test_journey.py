@@ -94,7 +94,7 @@ def test_question_answered_in_chat_is_promoted_published_and_found_first(open_se
 
     # The member searches from the header and finds the article first, highlighted.
     milo.goto(f"/channels/{world.ids['engineering']}")
-    search = milo.page.get_by_role("searchbox", name="Search Cairn")
+    search = milo.page.get_by_role("combobox", name="Search Cairn")
     search.fill("rotate staging signing")
     search.press("Enter")
     expect(milo.page).to_have_title(re.compile("Search"))
