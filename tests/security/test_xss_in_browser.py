@@ -82,13 +82,22 @@ class Watcher:
             for (const a of document.querySelectorAll('a[href], area[href]')) {
               if (!SAFE.includes(a.protocol)) { odd.push(a.outerHTML); a.click(); }
             }
+            // markup that escaped escaping: any inline handler anywhere (Cairn writes none, CSP
+            // would block them), and active elements inside rendered user text
+            for (const el of document.querySelectorAll('*')) {
+              for (const attr of el.attributes)
+                if (/^on/i.test(attr.name)) odd.push(el.outerHTML.slice(0, 200));
+            }
+            const text = '.post-body, .prose, .snippet, .draft-preview, [data-preview], .error-message';
+            const active = 'script, iframe, frame, object, embed, form, base, meta, link, style, svg, math, template';
+            for (const el of document.querySelectorAll(`:is(${text}) :is(${active})`)) odd.push(el.outerHTML.slice(0, 200));
             for (const f of document.querySelectorAll('form[action]')) {
               const action = f.getAttribute('action') || '';
               if (/^\\s*(javascript|data|vbscript):/i.test(action)) odd.push(f.outerHTML);
             }
             return odd;
         }""".replace("SAFE", json.dumps(sorted(SAFE_PROTOCOLS))))
-        self.fired.extend(f"a link a payload made: {html[:120]}" for html in odd)
+        self.fired.extend(f"markup a payload made on {self.page.url}: {html[:200]}" for html in odd)
         links = self.page.locator("main .post-body a, main .article-body a, main a.hashtag")
         for i in range(min(links.count(), 3)):
             links.nth(i).hover(force=True)  # a sticky bar may cover it: the mouse goes there anyway
@@ -150,6 +159,8 @@ def test_no_payload_runs_on_any_page_that_renders_it(browser, world):  # noqa: F
     milo.page.wait_for_function("window.__xss_hits.length > 0")
     assert milo.page.evaluate("window.__xss_hits") == ["control"]
     assert any("XSS EXECUTED control" in hit for hit in milo.fired)
+    milo.provoke()  # and the markup scan sees the handler attribute
+    assert any("markup a payload made" in hit and "onerror" in hit for hit in milo.fired), milo.fired
     milo.fired.clear()
 
     pages = [f"/channels/{ids['channel']}", "/notifications", "/saved", "/spaces", f"/spaces/{world.ids['handbook']}"]
