@@ -233,6 +233,7 @@ def test_curator_collects_posts_from_two_threads_in_the_tray_and_promotes_them_t
     page = client.get("/promotions/new").get_data(as_text=True)
     assert page.count('name="post_ids"') == 2 and "Remove from tray" in page
     assert "Promotion tray (2)" in client.get("/promotions").get_data(as_text=True)
+    assert 'aria-label="2 posts collected to promote"' in client.get("/search").get_data(as_text=True)  # sidebar
     resp = client.post("/promotions", data={"csrf_token": token, "post_ids": [first["id"], second["id"]],
                                             "mode": "new", "space_id": space, "_from_tray": "1"})
     assert resp.status_code == 302
