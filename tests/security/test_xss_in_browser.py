@@ -206,7 +206,7 @@ def test_no_payload_runs_on_any_page_that_renders_it(browser, world):  # noqa: F
     ada = Watcher(browser, world, world.emails["admin"])  # an admin moderates and curates too
     with world.app.test_request_context():
         progress = url_for("curation.promotion_progress", promotion_id=ids["promotion"])  # promotion.js swaps it in
-    for path in (f"/promotions/{ids['promotion']}", progress, "/promotions", "/flags", "/moderation", "/admin/audit",
+    for path in (f"/promotions/{ids['promotion']}", progress, f"/promotions/new?thread={ids['roots'][1]}", "/promotions", "/flags", "/moderation", "/admin/audit",
                  "/candidates", "/content-gaps", f"/channels/{ids['channel']}"):
         ada.visit(path)
     fired = milo.fired + ada.fired
