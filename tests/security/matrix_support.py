@@ -94,8 +94,7 @@ def make(kind: str, scene, fresh: bool) -> Target:
             return Target({"post_id": s[kind], "emoji": "👍"}, {}, "post_id")
         chan = s["general"] if kind == "public_post" else s["secret"]
         post = stream.create_post(p.member, chan, f"{SECRET if kind == 'private_post' else 'open'} fresh {n}")
-        stream.create_post(p.curator if kind == "private_post" else p.other, chan, f"reply {n}", parent_id=post.id)
-        stream.add_reaction(p.member, post.id, "👍")
+        stream.add_reaction(p.member, post.id, "👍")   # the member's, to take back
         return Target({"post_id": post.id, "emoji": "👍"}, {}, "post_id")
     if kind in ("public_reply", "private_reply"):
         if not fresh:
