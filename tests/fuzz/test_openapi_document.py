@@ -65,7 +65,8 @@ def test_documented_success_bodies_match_the_answers(client):
     thread = paths["/api/v1/posts/{post_id}/thread"]["get"]["responses"]["200"]["content"]["application/json"]
     assert thread["schema"]["required"] == ["root", "replies", "next"]
     posts = paths["/api/v1/channels/{channel_id}/posts"]["get"]["responses"]["200"]["content"]["application/json"]
-    assert posts["schema"] == {"$ref": "#/components/schemas/Page"}
+    assert posts["schema"]["properties"]["items"]["items"] == {"$ref": "#/components/schemas/PostOut"}
+    assert spec["components"]["schemas"]["PostOut"].get("additionalProperties") is not False
     events = paths["/api/v1/channels/{channel_id}/events"]["get"]["responses"]
     assert list(events["200"]["content"]) == ["text/event-stream"] and "503" in events
 

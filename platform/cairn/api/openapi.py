@@ -8,6 +8,7 @@ from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
 from flask import current_app
 
+from cairn.api import out_schemas as out
 from cairn.api.schemas import AuditArgs, ListArgs
 from cairn.auth import schemas as auth_s
 from cairn.curation import schemas as cur_s
@@ -85,6 +86,32 @@ PAGE = {
     "required": ["items", "next"],
     "properties": {"items": {"type": "array", "items": {"type": "object"}}, "next": {"type": "string", "nullable": True}},
 }
+# what a route answers: one object, or a page of them (other routes: a page or an object)
+ANSWERS = {
+    **dict.fromkeys(["api_auth.me", "api_auth.get_user", "api_auth.create_user", "api_auth.update_user"],
+                    out.UserOut),
+    **dict.fromkeys(["api_stream.get_channel", "api_stream.create_channel", "api_stream.update_channel",
+                     "api_stream.join_channel", "api_stream.add_member"], out.ChannelOut),
+    **dict.fromkeys(["api_stream.get_post", "api_stream.create_post", "api_stream.edit_post",
+                     "api_stream.add_reaction", "api_stream.remove_reaction", "api_stream.hide_post",
+                     "api_stream.restore_post"], out.PostOut),
+    **dict.fromkeys(["api_kb.get_article", "api_kb.create_article", "api_kb.edit_article", "api_kb.transition",
+                     "api_kb.verify", "api_kb.restore_revision"], out.ArticleOut),
+    **dict.fromkeys(["api_kb.get_space", "api_kb.create_space", "api_kb.update_space"], out.SpaceOut),
+    **dict.fromkeys(["api_curation.create_promotion", "api_curation.get_promotion",
+                     "api_curation.reject_promotion", "api_curation.append_instead"], out.PromotionOut),
+    "api_search.search_all": out.SearchOut,
+}
+PAGE_ITEMS = {
+    "api_auth.list_users": out.UserOut,
+    "api_stream.list_channels": out.ChannelOut,
+    "api_stream.list_posts": out.PostOut,
+    "api_stream.list_members": out.UserRefOut,
+    "api_stream.lookup_users": out.UserRefOut,
+    "api_kb.list_articles": out.ArticleSummaryOut,
+    "api_kb.list_spaces": out.SpaceOut,
+    "api_curation.list_promotions": out.PromotionOut,
+}
 # success bodies that are neither a page nor just an object
 SUCCESS_SCHEMAS = {
     "api_stream.get_thread": {
@@ -154,8 +181,20 @@ def _responses(endpoint: str, method: str, status: int, args) -> dict:
         success = {"description": "An event stream", "content": {"text/event-stream": {"schema": {"type": "string"}}}}
         responses["503"] = {"description": "Too many open streams; retry shortly", **error}
     else:
-        page = method == "GET" and isinstance(args, type) and issubclass(args, ListArgs)
-        schema = SUCCESS_SCHEMAS.get(endpoint) or ({"$ref": "#/components/schemas/Page"} if page else {"type": "object"})
+        schema = _success_schema(endpoint, method, args)
         success = {"description": "Success", "content": {"application/json": {"schema": schema}}}
     responses[str(status)] = success
     return responses
+
+
+def _success_schema(endpoint: str, method: str, args) -> dict | type:
+    if endpoint in ANSWERS:
+        return ANSWERS[endpoint]
+    if endpoint in PAGE_ITEMS:
+        return {"type": "object", "required": ["items", "next"], "properties": {
+            "items": {"type": "array", "items": PAGE_ITEMS[endpoint]}, "next": {"type": "string", "nullable": True}}}
+    if endpoint in SUCCESS_SCHEMAS:
+        return SUCCESS_SCHEMAS[endpoint]
+    page = endpoint.split(".")[1].startswith("list_") or (
+        method == "GET" and isinstance(args, type) and issubclass(args, ListArgs))
+    return {"$ref": "#/components/schemas/Page"} if page else {"type": "object"}
