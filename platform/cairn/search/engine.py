@@ -153,7 +153,11 @@ class Index:
         except BaseException:
             writer.cancel()
             raise
-        writer.commit(mergetype=writing.CLEAR if clear else None)
+        try:
+            writer.commit(mergetype=writing.CLEAR if clear else None)
+        except BaseException:
+            _unlock(writer)  # a failed commit must not keep the index locked while its error lives on
+            raise
 
     def upsert(self, docs: Iterable[dict[str, Any]], deletes: Iterable[str] = ()) -> None:
         def apply(w):
@@ -316,6 +320,14 @@ _QUESTION_WORDS = """
     i im ive id me my mine myself you your yours there here
 """
 QUESTION_WORDS = frozenset(_QUESTION_WORDS.split())
+
+
+def _unlock(writer) -> None:
+    try:
+        writer.cancel()
+    except Exception:  # noqa: BLE001  (the half-committed segment may refuse; the lock must go anyway)
+        if writer.writelock:
+            writer.writelock.release()
 
 
 def _plain_question(text: str) -> str:
