@@ -83,7 +83,7 @@ def dispatch(event_ids: list[int]) -> int:
             continue
         try:
             handler.send(event.id)
-        except Exception as exc:  # broker down: the periodic redispatch will retry
+        except Exception as exc:  # noqa: BLE001 - broker down: the periodic redispatch will retry
             log.warning("outbox event %s not dispatched: %s", event.id, exc)
             continue
         sent.append(event.id)
@@ -99,18 +99,53 @@ def dispatch(event_ids: list[int]) -> int:
     return len(sent)
 
 
+MAX_RETRY_AFTER = 300  # seconds: the broker's visibility timeout redelivers unacked tasks anyway
+
+
 def redispatch_stale(older_than_seconds: int) -> int:
-    """Send again every unprocessed event not dispatched in the last ``older_than_seconds``."""
-    cutoff = utcnow() - timedelta(seconds=older_than_seconds)
-    ids = db.session.scalars(
-        select(OutboxEvent.id)
+    """Send again every unprocessed event not dispatched in its retry interval.
+
+    The interval is ``older_than_seconds`` after the first dispatch and doubles with each one
+    (at most MAX_RETRY_AFTER): an event still waiting behind a backlog in the broker is not sent
+    again every few seconds, which would fill the queue with duplicates and slow the backlog down.
+    """
+    now = utcnow()
+    rows = db.session.execute(
+        select(OutboxEvent.id, OutboxEvent.dispatched_at, OutboxEvent.attempts)
         .where(OutboxEvent.processed_at.is_(None))
-        .where((OutboxEvent.dispatched_at.is_(None)) | (OutboxEvent.dispatched_at < cutoff))
+        .where((OutboxEvent.dispatched_at.is_(None))
+               | (OutboxEvent.dispatched_at < now - timedelta(seconds=older_than_seconds)))
         .order_by(OutboxEvent.id)
         .limit(5000)
     ).all()
     db.session.commit()
-    return dispatch(list(ids))
+    due = [event_id for event_id, dispatched_at, attempts in rows
+           if dispatched_at is None or dispatched_at < now - timedelta(seconds=retry_after(older_than_seconds, attempts))]
+    return dispatch(due)
+
+
+def retry_after(base_seconds: int, attempts: int) -> int:
+    """Seconds after the ``attempts``-th dispatch before an unprocessed event is sent again."""
+    return min(base_seconds * 2 ** max(attempts - 1, 0), max(base_seconds, MAX_RETRY_AFTER))
+
+
+def unprocessed(kind: str, first_id: int, limit: int) -> list[tuple[int, dict[str, Any]]]:
+    """Event ``first_id`` (if still unprocessed) and the oldest other unprocessed events of
+    ``kind``, for a queue's single consumer that applies them together (``mark_processed``)."""
+    rows = db.session.execute(
+        select(OutboxEvent.id, OutboxEvent.payload)
+        .where(OutboxEvent.kind == kind, OutboxEvent.processed_at.is_(None))
+        .order_by((OutboxEvent.id == first_id).desc(), OutboxEvent.id)
+        .limit(limit)
+    ).all()
+    db.session.rollback()
+    return [(event_id, dict(payload)) for event_id, payload in rows]
+
+
+def mark_processed(event_ids: list[int]) -> None:
+    if event_ids:
+        db.session.execute(update(OutboxEvent).where(OutboxEvent.id.in_(event_ids)).values(processed_at=utcnow()))
+    db.session.commit()
 
 
 @contextmanager
