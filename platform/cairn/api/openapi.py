@@ -101,6 +101,12 @@ ANSWERS = {
     **dict.fromkeys(["api_curation.create_promotion", "api_curation.get_promotion",
                      "api_curation.reject_promotion", "api_curation.append_instead"], out.PromotionOut),
     "api_search.search_all": out.SearchOut,
+    "api_auth.create_token": out.TokenOut,
+    **dict.fromkeys(["api_auth.create_group", "api_auth.add_member"], out.GroupOut),
+    "api_kb.get_revision": out.ArticleRevisionOut,
+    "api_kb.diff": out.DiffOut,
+    "api_stream.add_bookmark": out.BookmarkOut,
+    "api_stream.preview": out.PreviewOut,
 }
 PAGE_ITEMS = {
     "api_auth.list_users": out.UserOut,
@@ -111,6 +117,12 @@ PAGE_ITEMS = {
     "api_kb.list_articles": out.ArticleSummaryOut,
     "api_kb.list_spaces": out.SpaceOut,
     "api_curation.list_promotions": out.PromotionOut,
+    "api_auth.list_groups": out.GroupOut,
+    "api_stream.post_revisions": out.PostRevisionOut,
+    "api_stream.list_notifications": out.NotificationOut,
+    "api_stream.list_bookmarks": out.BookmarkOut,
+    "api_kb.list_revisions": out.ArticleRevisionOut,
+    "api_meta.list_audit": out.AuditEventOut,
 }
 # success bodies that are neither a page nor just an object
 SUCCESS_SCHEMAS = {

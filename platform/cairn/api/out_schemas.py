@@ -103,3 +103,65 @@ class SearchOut(Out):
     items = fields.List(fields.Nested(SearchHitOut), required=True)
     next = fields.String(required=True, allow_none=True)
     facets = fields.Dict(required=True)
+
+
+class TokenOut(Out):
+    id = fields.Integer(required=True)
+    token = fields.String(required=True)
+    name = fields.String(required=True, allow_none=True)
+
+
+class GroupOut(Out):
+    id = fields.Integer(required=True)
+    name = fields.String(required=True)
+    members = fields.List(fields.Integer(), required=True)
+
+
+class PostRevisionOut(Out):
+    id = fields.Integer(required=True)
+    body = fields.String(required=True)
+    editor_id = fields.Integer(required=True, allow_none=True)
+    created_at = fields.String(required=True)
+
+
+class ArticleRevisionOut(Out):
+    number = fields.Integer(required=True)
+    title = fields.String(required=True)
+    author = fields.Nested(UserRefOut, required=True)
+    note = fields.String(required=True, allow_none=True)
+    created_at = fields.String(required=True)
+
+
+class NotificationOut(Out):
+    id = fields.Integer(required=True)
+    kind = fields.String(required=True)
+    text = fields.String(required=True)
+    read = fields.Boolean(required=True)
+    created_at = fields.String(required=True)
+
+
+class BookmarkOut(Out):
+    id = fields.Integer(required=True)
+    created_at = fields.String(required=True)
+    post = fields.Nested(PostOut, required=True)
+
+
+class AuditEventOut(Out):
+    id = fields.Integer(required=True)
+    actor_id = fields.Integer(required=True, allow_none=True)
+    action = fields.String(required=True)
+    target = fields.String(required=True, allow_none=True)
+    created_at = fields.String(required=True)
+
+
+class DiffOut(Out):
+    # "from" is a Python keyword: the field is named by data_key
+    from_ = fields.Integer(required=True, data_key="from")
+    to = fields.Integer(required=True)
+    diff = fields.String(required=True)
+    title = fields.Dict(required=True)
+    side_by_side = fields.List(fields.Dict(), required=True)
+
+
+class PreviewOut(Out):
+    html = fields.String(required=True)
