@@ -39,7 +39,7 @@ test: setup-test services
 	else echo "PostgreSQL not reachable at $(TEST_POSTGRES_URL): skipped the PostgreSQL run"; exit 1; fi
 
 bench: setup-test
-	@for script in bench/*.py; do echo "== $$script"; $(BIN)/python $$script; done
+	@for script in bench/[!_]*.py; do echo "== $$script"; $(BIN)/python $$script; done
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache
