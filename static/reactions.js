@@ -18,6 +18,13 @@
       if (copy.name === "emoji") copy.value = reaction.emoji;
       form.appendChild(copy);
     });
+    if (!form.querySelector("input[name=emoji]")) {  // the template was the picker's form
+      var hidden = document.createElement("input");
+      hidden.type = "hidden";
+      hidden.name = "emoji";
+      hidden.value = reaction.emoji;
+      form.appendChild(hidden);
+    }
     var button = document.createElement("button");
     button.type = "submit";
     button.className = "reaction" + (mine ? " mine" : "");
@@ -68,8 +75,11 @@
     var form = event.currentTarget;
     var bar = form.closest("[data-reactions]");
     var input = form.querySelector("input[name=emoji]");
-    if (!bar || !input || !window.Cairn || !window.fetch) return;  // plain form post
-    var emoji = input.value.trim();
+    // the picker is one form: a quick-reaction button carries its emoji, "React" sends the field
+    var submitter = event.submitter;
+    var quick = submitter && submitter.name === "emoji" ? submitter.value : null;
+    if (!bar || (!input && !quick) || !window.Cairn || !window.fetch) return;  // plain form post
+    var emoji = (quick || input.value).trim();
     if (!emoji) return;
     event.preventDefault();
     var url = bar.getAttribute("data-api").replace("EMOJI", encodeURIComponent(emoji));
@@ -81,6 +91,7 @@
     }).then(function (post) {
       redraw(bar, post.reactions || []);
     }).catch(function () {
+      if (input) input.value = emoji;  // submit() sends no button: the field carries the emoji
       form.submit();  // let the HTML route answer (it shows a readable error page)
     }).then(function () {
       form.querySelectorAll("button").forEach(function (b) { b.disabled = false; });

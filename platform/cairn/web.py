@@ -13,7 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 from werkzeug.routing import IntegerConverter
 
-from cairn import search
+from cairn import search, ui
 from cairn.auth import permissions
 from cairn.errors import Conflict, DomainError, Invalid
 from cairn.extensions import db
@@ -46,7 +46,7 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(HTTPException, _http_error)
     app.after_request(_security_headers)
     app.jinja_env.globals.update(perm=permissions, verification_state=verification_state,
-                                 verification_due=verification_due)
+                                 verification_due=verification_due, svg_icon=ui.icon, post_url=ui.post_url)
     app.jinja_env.filters["redactions"] = highlight_redactions
     app.context_processor(_sidebar)
     app.add_url_rule("/healthz", "healthz", healthz)

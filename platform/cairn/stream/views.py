@@ -106,8 +106,10 @@ def channel(channel_id: int):
     posts = list(reversed(posts))
     first_unread = next((p.id for p in posts if last_read is not None and p.id > last_read
                          and p.author_id != me.id), None)
-    if not args["cursor"] and last_read is not None:
-        unread.mark_read(me, chan.id)  # reading the channel's newest page marks it read
+    if not args["cursor"] and last_read is not None and posts and posts[-1].id > last_read:
+        # reading the channel's newest page marks it read; an unchanged marker costs no write (and
+        # no commit, which would expire and reload everything loaded so far)
+        unread.mark_read(me, chan.id)
     return render_template("stream/channel.html", channel=chan, posts=posts, next_cursor=nxt,
                            first_unread=first_unread, **_page_context(me, posts))
 
@@ -249,7 +251,9 @@ def delete_post(post_id: int):
 @login_required
 @limiter.limit(_post_limit)
 def react(post_id: int):
-    post = actions.toggle_reaction(_me(), post_id, request.form.get("emoji", ""))
+    # the picker is one form: a quick-reaction button sends its emoji before the (empty) free field
+    emoji = next((e for e in request.form.getlist("emoji") if e.strip()), "")
+    post = actions.toggle_reaction(_me(), post_id, emoji)
     return redirect(_back_to(post))
 
 
