@@ -7,6 +7,7 @@ cards called them hundreds of times. These helpers give the same markup from Pyt
 from __future__ import annotations
 
 from flask import g, url_for
+from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup, escape
 
 _PATHS = {
@@ -61,3 +62,25 @@ def post_url(endpoint: str, post_id: int, **values) -> str:
     if pattern is None:
         pattern = cache[key] = url_for(endpoint, post_id=_MARK, **values).split(str(_MARK))
     return str(post_id).join(pattern)
+
+
+def csrf_field() -> Markup:
+    """The hidden CSRF field of a form (Flask-WTF keeps one signed token per request)."""
+    return Markup('<input type="hidden" name="csrf_token" value="%s">') % generate_csrf()
+
+
+def avatar(user, size: str = "md") -> Markup:
+    """A person's initials in a coloured circle (decorative: their name is next to it)."""
+    parts = (user.display_name if user else "?").split()
+    initials = (parts[0][:1] + (parts[1][:1] if len(parts) > 1 else "")).upper() if parts else ""
+    return Markup('<span class="avatar avatar-%s hue-%d" aria-hidden="true">%s</span>') % (
+        size, (user.id if user else 0) % 8, initials)
+
+
+def when(dt, relative: bool = True) -> Markup:
+    """A UTC time: shown as a date and time, ``data-relative`` ones turned into "5 min ago" by app.js."""
+    if not dt:
+        return Markup("")
+    return Markup('<time datetime="%s" %s title="%s">%s</time>') % (
+        dt.isoformat(), Markup("data-relative") if relative else "", dt.strftime("%Y-%m-%d %H:%M UTC"),
+        dt.strftime("%Y-%m-%d %H:%M"))

@@ -46,7 +46,8 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(HTTPException, _http_error)
     app.after_request(_security_headers)
     app.jinja_env.globals.update(perm=permissions, verification_state=verification_state,
-                                 verification_due=verification_due, svg_icon=ui.icon, post_url=ui.post_url)
+                                 verification_due=verification_due, svg_icon=ui.icon, post_url=ui.post_url,
+                                 csrf_field=ui.csrf_field, ui_avatar=ui.avatar, ui_when=ui.when)
     app.jinja_env.filters["redactions"] = highlight_redactions
     app.context_processor(_sidebar)
     app.add_url_rule("/healthz", "healthz", healthz)
