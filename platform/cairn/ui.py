@@ -65,8 +65,11 @@ def post_url(endpoint: str, post_id: int, **values) -> str:
 
 
 def csrf_field() -> Markup:
-    """The hidden CSRF field of a form (Flask-WTF keeps one signed token per request)."""
-    return Markup('<input type="hidden" name="csrf_token" value="%s">') % generate_csrf()
+    """The hidden CSRF field of a form: one signed token per request (Flask-WTF's), built once."""
+    field = g.get("_csrf_field")
+    if field is None:
+        field = g._csrf_field = Markup('<input type="hidden" name="csrf_token" value="%s">') % generate_csrf()
+    return field
 
 
 def avatar(user, size: str = "md") -> Markup:
