@@ -17,6 +17,7 @@ from datetime import timedelta
 
 from flask import current_app
 from sqlalchemy import select, update
+from sqlalchemy.orm import lazyload
 
 from cairn import audit, outbox, search
 from cairn.auth import permissions as perm
@@ -107,8 +108,9 @@ def run_step(name: str, promotion_id: int, event_id: int | None = None) -> str:
         return p.status  # failed, rejected or finished by another delivery: the chain stops here
     if name not in remaining_steps(p):
         return p.status  # done by an earlier delivery
-    _STEPS[name](p, event_id)
-    return _status(promotion_id)
+    # a step that stored its result knows the status it left; one that found its work done by
+    # another delivery (None) reads it
+    return _STEPS[name](p, event_id) or _status(promotion_id)
 
 
 def run_promotion(promotion_id: int) -> str:
@@ -137,17 +139,19 @@ def _store(s, promotion_id: int, guard, **values) -> bool:
 
 def snapshot_posts(requester: User, post_ids: list[int]) -> list[Post]:
     """The selected posts the requester can still read; a lone thread root brings its replies."""
-    posts = [p for p in db.session.scalars(select(Post).where(Post.id.in_(post_ids)).order_by(Post.id))
+    # reactions load when read (never here): not a query per snapshot
+    posts = [p for p in db.session.scalars(select(Post).options(lazyload(Post.reactions))
+                                           .where(Post.id.in_(post_ids)).order_by(Post.id))
              if perm.can_read_post(requester, p)]
     if len(posts) == 1 and posts[0].parent_id is None:
         # a reply hidden by a moderator broke a rule: it is not knowledge
-        posts += list(db.session.scalars(select(Post).where(
+        posts += list(db.session.scalars(select(Post).options(lazyload(Post.reactions)).where(
             Post.parent_id == posts[0].id, Post.deleted_at.is_(None), Post.hidden_at.is_(None)
         ).order_by(Post.id)))
     return posts
 
 
-def _snapshot(p: Promotion, _event_id: int | None) -> None:
+def _snapshot(p: Promotion, _event_id: int | None) -> str | None:
     posts = snapshot_posts(p.requester, p.post_ids)
     if not posts:
         raise PromotionBlocked("None of the posts can be read any more.")
@@ -155,11 +159,13 @@ def _snapshot(p: Promotion, _event_id: int | None) -> None:
               "author": post.author.display_name, "channel_id": post.channel_id, "channel": post.channel.name,
               "body": post.body, "created_at": post.created_at.isoformat()} for post in posts]
     with db.transaction() as s:
-        if _store(s, p.id, Promotion.snapshot.is_(None), snapshot=taken, step="screen"):
-            audit.record(s, p.requester_id, "promotion.snapshot", _target(p.id), posts=[t["id"] for t in taken])
+        if not _store(s, p.id, Promotion.snapshot.is_(None), snapshot=taken, step="screen"):
+            return None
+        audit.record(s, p.requester_id, "promotion.snapshot", _target(p.id), posts=[t["id"] for t in taken])
+    return "running"
 
 
-def _screen(p: Promotion, _event_id: int | None) -> None:
+def _screen(p: Promotion, _event_id: int | None) -> str | None:
     policy = current_app.config["POLICY"]
     texts, findings, blocked = [], [], []
     for post in p.snapshot:
@@ -176,16 +182,21 @@ def _screen(p: Promotion, _event_id: int | None) -> None:
         elif _store(s, p.id, Promotion.screened.is_(None), screened=texts, findings=findings, step="duplicates"):
             audit.record(s, p.requester_id, "promotion.screen", _target(p.id), redactions=len(findings),
                          kinds=sorted({f["kind"] for f in findings}))
+        else:
+            return None
     if blocked:
         raise PromotionBlocked("Blocked by policy: " + ", ".join(blocked) + ".")
+    return "running"
 
 
-def _duplicates(p: Promotion, _event_id: int | None) -> None:
+def _duplicates(p: Promotion, _event_id: int | None) -> str | None:
     found = search.similar_articles(p.requester, "\n".join(p.screened), limit=5)
     with db.transaction() as s:
-        if _store(s, p.id, Promotion.duplicates_checked_at.is_(None), duplicates=found,
-                  duplicates_checked_at=utcnow(), step="draft"):
-            audit.record(s, p.requester_id, "promotion.duplicates", _target(p.id), articles=[d["id"] for d in found])
+        if not _store(s, p.id, Promotion.duplicates_checked_at.is_(None), duplicates=found,
+                      duplicates_checked_at=utcnow(), step="draft"):
+            return None
+        audit.record(s, p.requester_id, "promotion.duplicates", _target(p.id), articles=[d["id"] for d in found])
+    return "running"
 
 
 def compose(snapshot: list[dict], texts: list[str]) -> str:
@@ -213,14 +224,14 @@ def suggest_title(text: str) -> str:
     return first[:1].upper() + first[1:] if first else "Untitled"
 
 
-def _draft(p: Promotion, _event_id: int | None) -> None:
+def _draft(p: Promotion, _event_id: int | None) -> str | None:
     """Create (or append to) the article, in ONE transaction with the promotion's article_id."""
     requester = p.requester
     with db.transaction() as s:
         # Claim with a write before anything else: a concurrent delivery waits here (row lock on
         # PostgreSQL, the write lock on SQLite) and then matches nothing.
         if not _store(s, p.id, Promotion.article_id.is_(None)):
-            return
+            return None
         body = compose(p.snapshot, p.screened)
         tags = sorted({t for text in p.screened for t in hashtags(text)} | {p.snapshot[0]["channel"]})
         if p.mode == "append" and p.target_article_id:
@@ -236,21 +247,24 @@ def _draft(p: Promotion, _event_id: int | None) -> None:
                 raise PromotionBlocked("The target space no longer exists.")
             article = kb.draft_article(s, requester, space, suggest_title(p.screened[0]), body, tags,
                                        status="in_review", note=f"Drafted from promotion {p.id}")
-        _add_sources(s, article.id, p)
+        _add_sources(s, article.id, p, new=p.mode != "append")
         s.execute(update(Promotion).where(Promotion.id == p.id).values(article_id=article.id, step="notify"))
         audit.record(s, p.requester_id, "promotion.draft", _target(p.id), article_id=article.id,
                      mode=p.mode, redactions=len(p.findings or []))
+    return "running"
 
 
-def _add_sources(s, article_id: int, p: Promotion) -> None:
-    known = set(s.scalars(select(ArticleSource.post_id).where(ArticleSource.article_id == article_id)))
+def _add_sources(s, article_id: int, p: Promotion, new: bool = False) -> None:
+    """Link the article to the snapshot's posts it is not linked to yet (a new article: none)."""
+    known = set() if new else set(s.scalars(select(ArticleSource.post_id)
+                                            .where(ArticleSource.article_id == article_id)))
     for post in p.snapshot:
         if post["id"] not in known:
             s.add(ArticleSource(article_id=article_id, post_id=post["id"], promotion_id=p.id))
     s.flush()
 
 
-def _notify(p: Promotion, event_id: int | None) -> None:
+def _notify(p: Promotion, event_id: int | None) -> str | None:
     """Hand the draft to the curator (or finish an append) and close the outbox event."""
     final = "done" if p.mode == "append" else "needs_review"
     with db.transaction() as s:
@@ -258,18 +272,19 @@ def _notify(p: Promotion, event_id: int | None) -> None:
         if not s.execute(update(Promotion).where(Promotion.id == p.id, Promotion.status == "running",
                                                  Promotion.article_id.is_not(None))
                          .values(updated_at=utcnow(), **values)).rowcount:
-            return
-        article = s.get(Article, p.article_id)
-        title = article.title if article else f"article {p.article_id}"
+            return None
+        # the title only: loading the Article would bring its space, people, groups and sources
+        title = s.scalar(select(Article.title).where(Article.id == p.article_id)) or f"article {p.article_id}"
         notify(s, p.requester_id, "promotion",
                f"Your promotion is ready for review: {title}" if final == "needs_review"
                else f"Posts appended to {title}", article_id=p.article_id, promotion_id=p.id)
         audit.record(s, p.requester_id, "promotion.notify", _target(p.id), status=final, article_id=p.article_id)
         if event_id is not None:
             mark_event_processed(s, event_id)
+    return final
 
 
-_STEPS: dict[str, Callable[[Promotion, int | None], None]] = {
+_STEPS: dict[str, Callable[[Promotion, int | None], str | None]] = {
     "snapshot": _snapshot, "screen": _screen, "duplicates": _duplicates, "draft": _draft, "notify": _notify}
 
 
