@@ -132,13 +132,20 @@ def suggest(user: User, q: str, limit: int = 8) -> dict[str, Any]:
     return {"completions": completions, "items": items}
 
 
+# Duplicate hints may miss articles indexed in the last this-many seconds: a promotion worker keeps
+# its searcher that long instead of opening a new one after every index commit (while promotions
+# drain, the index takes in a drafted article every few hundred milliseconds).
+SIMILAR_MAX_STALE = 5.0
+
+
 def similar_articles(user: User, text: str, limit: int = 5) -> list[dict[str, Any]]:
     """Articles the user can see that look like ``text`` (duplicate detection)."""
-    terms = _index().key_terms(text)
+    terms = _index().key_terms(text, max_stale=SIMILAR_MAX_STALE)
     if not terms:
         return []
     parsed = parse(" OR ".join(terms))
-    hits, _ = _index().search(parsed, perm.search_tokens(user), kinds=["article"], limit=limit)
+    hits, _ = _index().search(parsed, perm.search_tokens(user), kinds=["article"], limit=limit,
+                              max_stale=SIMILAR_MAX_STALE)
     return [{"id": h["obj_id"], "title": h["title"], "score": round(h["score"], 3)} for h in hits[:limit]]
 
 

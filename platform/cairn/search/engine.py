@@ -79,6 +79,7 @@ class Index:
         self._ix: windex.Index | None = None
         self._local = threading.local()  # each thread's searcher (see searcher())
         self._lock = threading.Lock()
+        self._writes = 0  # commits made through this object: a stale searcher never hides our own
 
     def open(self) -> windex.Index:
         if self._ix is None:
@@ -119,8 +120,11 @@ class Index:
                 time.sleep(0.05)
         return False
 
-    def searcher(self):
-        """This thread's cached searcher, replaced by a new one when the index has a newer generation.
+    def searcher(self, max_stale: float = 0.0):
+        """This thread's cached searcher, replaced by a new one when the index has a newer generation
+        (and, with ``max_stale``, is older than that many seconds and this process has not written
+        since: for reads where a few seconds' lag behind another process's writes is fine, such as
+        duplicate hints while the index worker takes in the articles a promotion worker drafts).
 
         One per thread: a Whoosh searcher reads its files through shared file positions, so threads
         searching with one searcher (gunicorn's gthread workers) read each other's bytes
@@ -131,10 +135,14 @@ class Index:
         thread may still hold results read with it.
         """
         searcher = getattr(self._local, "searcher", None)
+        if (searcher is not None and max_stale and self._local.writes == self._writes
+                and time.monotonic() - self._local.opened < max_stale):
+            return searcher
         if searcher is None or not searcher.up_to_date():
             with self._lock:
                 ix = self.open()
                 searcher = self._local.searcher = _FilterCachingSearcher(ix.reader(), fromindex=ix)
+                self._local.opened, self._local.writes = time.monotonic(), self._writes
         return searcher
 
     def write(self, apply, timeout: float = 30.0, clear: bool = False) -> None:
@@ -158,6 +166,8 @@ class Index:
         except BaseException:
             _unlock(writer)  # a failed commit must not keep the index locked while its error lives on
             raise
+        finally:
+            self._writes += 1
 
     def upsert(self, docs: Iterable[dict[str, Any]], deletes: Iterable[str] = ()) -> None:
         def apply(w):
@@ -222,10 +232,10 @@ class Index:
         return And(parts) if len(parts) > 1 else parts[0]
 
     def search(self, parsed: ParsedQuery, tokens: list[str], limit: int = SEARCH_LIMIT,
-               kinds: list[str] | None = None) -> tuple[list[dict[str, Any]], int]:
+               kinds: list[str] | None = None, max_stale: float = 0.0) -> tuple[list[dict[str, Any]], int]:
         """Ranked hits (dicts with snippet) visible through ``tokens``: a few keywords AND first,
         then OR; a longer text OR at once, more matched words ranking higher."""
-        searcher = self.searcher()
+        searcher = self.searcher(max_stale)
         acl = self.acl_filter(tokens)
         query_filter = And([acl, Or([Term("kind", k) for k in kinds])]) if kinds else acl
         query = self.build_query(parsed)
@@ -247,8 +257,8 @@ class Index:
         # not len(results): after a block-skipping search it runs the whole query again to count
         return hits, results.estimated_length()
 
-    def key_terms(self, text: str, numterms: int = 12) -> list[str]:
-        return [t for t, _ in self.searcher().key_terms_from_text("body", text, numterms=numterms)]
+    def key_terms(self, text: str, numterms: int = 12, max_stale: float = 0.0) -> list[str]:
+        return [t for t, _ in self.searcher(max_stale).key_terms_from_text("body", text, numterms=numterms)]
 
 
 def _cached_lengths_reader(self, fieldname, column):
