@@ -64,7 +64,7 @@ from cairn.kb.actions import create_space
 from cairn.kb.importer import import_documents
 from cairn.kb.models import Article, Space
 from cairn.search import documents
-from cairn.search.query import ParsedQuery, parse
+from cairn.search.query import parse
 from cairn.stream.actions import create_channel, create_post
 from cairn.stream.models import Channel, Post, Reaction, ThreadAnswer
 
@@ -443,20 +443,18 @@ def live(work: Path, db_file: Path, index_dir: Path, n_posts: int, rate: float) 
             delays: list[float] = []
             lock, done = threading.Lock(), threading.Event()
 
-            def poll():  # one search per sweep for every waiting post (the poller must not load the CPU)
+            def poll():  # a post is searchable once the reader's newest generation holds it (a term lookup,
+                # so the poller does not take the CPU the index worker needs)
                 while not done.is_set() or pending:
                     with lock:
                         waiting = dict(pending)
-                    if waiting:
-                        hits, _ = index.search(ParsedQuery(text=" OR ".join(waiting)), ["public"],
-                                               limit=len(waiting))
-                        seen = time.perf_counter()
-                        for hit in hits:
-                            token = hit["body"].rsplit(" ", 1)[-1]
-                            if token in waiting:
-                                delays.append(seen - waiting[token])
-                                with lock:
-                                    pending.pop(token, None)
+                    searcher = index.searcher()
+                    seen = time.perf_counter()
+                    for key, posted in waiting.items():
+                        if searcher.document_number(id=key) is not None:
+                            delays.append(seen - posted)
+                            with lock:
+                                pending.pop(key, None)
                     if time.perf_counter() > end_by:
                         break
                     time.sleep(0.02)
@@ -466,13 +464,12 @@ def live(work: Path, db_file: Path, index_dir: Path, n_posts: int, rate: float) 
             poller.start()
             started = time.perf_counter()
             for i in range(n_posts):
-                token = f"zq{uuid.uuid4().hex[:10]}"
                 at = started + i / rate
                 time.sleep(max(0.0, at - time.perf_counter()))
                 posted = time.perf_counter()
-                create_post(author, channel_id, f"live bench message {i} {token}")
+                post = create_post(author, channel_id, f"live bench message {i} zq{uuid.uuid4().hex[:10]}")
                 with lock:
-                    pending[token] = posted
+                    pending[f"post:{post.id}"] = posted
             done.set()
             poller.join()
             db.session.remove()
