@@ -10,6 +10,7 @@ Three kinds of answer:
 from __future__ import annotations
 
 from sqlalchemy import and_, exists, false, or_, select, true
+from sqlalchemy.orm import selectinload
 from sqlalchemy.sql import ColumnElement
 
 from cairn.auth.models import User, group_members
@@ -122,7 +123,8 @@ def channel_readers_clause(channel: Channel) -> ColumnElement[bool]:
 
 
 def access_channel(user: User, channel_id: int) -> Channel:
-    channel = db.session.get(Channel, channel_id)
+    # the members' groups are loaded only if something asks for them (permissions need the user's)
+    channel = db.session.get(Channel, channel_id, options=[selectinload(Channel.members).lazyload(User.groups)])
     if channel is None or not can_read_channel(user, channel):
         raise NotFound("Channel not found.")
     return channel
