@@ -140,13 +140,9 @@ SIMILAR_MAX_STALE = 5.0
 
 def similar_articles(user: User, text: str, limit: int = 5) -> list[dict[str, Any]]:
     """Articles the user can see that look like ``text`` (duplicate detection)."""
-    terms = _index().key_terms(text, max_stale=SIMILAR_MAX_STALE)
-    if not terms:
-        return []
-    parsed = parse(" OR ".join(terms))
-    hits, _ = _index().search(parsed, perm.search_tokens(user), kinds=["article"], limit=limit,
-                              max_stale=SIMILAR_MAX_STALE)
-    return [{"id": h["obj_id"], "title": h["title"], "score": round(h["score"], 3)} for h in hits[:limit]]
+    hits = _index().similar(text, perm.search_tokens(user), kind="article", limit=limit,
+                            max_stale=SIMILAR_MAX_STALE)
+    return [{"id": h["obj_id"], "title": h["title"], "score": round(h["score"], 3)} for h in hits]
 
 
 def _collapse_threads(hits: list[dict[str, Any]]) -> list[dict[str, Any]]:
