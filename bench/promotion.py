@@ -15,6 +15,7 @@ Usage: python bench/promotion.py [--quick] [--runs 50] [--drain 1000] [--concurr
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -82,6 +83,19 @@ def status_counts(stack: Stack) -> dict[str, int]:
         return {status: n for status, n in rows}
 
 
+TASK_DONE_RE = re.compile(r"Task cairn\.(promotion\.\w+|index\.apply_event)\[[^\]]+\] succeeded in ([0-9.]+)s")
+
+
+def task_seconds(*logs: str) -> dict[str, list[float]]:
+    """Each promotion step's (and index commit's) run times, from the workers' INFO logs."""
+    seconds: dict[str, list[float]] = {}
+    for log in logs:
+        for name, took in TASK_DONE_RE.findall(log):
+            name = {"promotion.run": "start", "index.apply_event": "index"}.get(name, name.split(".")[-1])
+            seconds.setdefault(name, []).append(float(took))
+    return seconds
+
+
 def measure_drain(stack: Stack, api: Api, posts: list[int], space_id: int, concurrency: int) -> dict:
     stack.default_worker.stop()
     before = status_counts(stack)
@@ -90,6 +104,7 @@ def measure_drain(stack: Stack, api: Api, posts: list[int], space_id: int, concu
         ids = list(pool.map(lambda p: promote(api, p, space_id), posts))
     queued_in = time.perf_counter() - t0
     assert status_counts(stack).get("queued", 0) == len(ids), "a promotion ran with no default worker"
+    index_log_before = stack.index_worker.log()
     stack.default_worker = stack.start_worker("default", concurrency=concurrency, name="drain", wait=False)
 
     def started() -> bool:
@@ -106,8 +121,11 @@ def measure_drain(stack: Stack, api: Api, posts: list[int], space_id: int, concu
     wait_for(drained, 1800, f"{len(ids)} promotions to finish", interval=0.1)
     seconds = time.perf_counter() - t_start
     after = status_counts(stack)
+    index_before = len(task_seconds(index_log_before).get("index", []))
+    steps = task_seconds(stack.default_worker.log(), stack.index_worker.log())
+    steps["index"] = steps.get("index", [])[index_before:]
     return {"count": len(ids), "seconds": seconds, "rate": len(ids) / seconds, "queued_in": queued_in,
-            "failed": after.get("failed", 0) - before.get("failed", 0)}
+            "failed": after.get("failed", 0) - before.get("failed", 0), "steps": steps}
 
 
 def main() -> None:
@@ -137,6 +155,13 @@ def main() -> None:
         print(f"drain: {drain['count']} queued promotions (queued through the API in {drain['queued_in']:.1f} s) "
               f"drained in {drain['seconds']:.1f} s = {drain['rate']:.1f} promotions/s, {drain['failed']} failed   "
               f"(target: >= {DRAIN_TARGET:.0f}/s) {'MET' if drain['rate'] >= DRAIN_TARGET else 'MISSED'}")
+        steps = drain["steps"]
+        order = ["start", "snapshot", "screen", "duplicates", "draft", "notify"]
+        per_promotion = sum(sum(steps.get(name, [])) for name in order) / drain["count"]
+        print("drain worker seconds per step (mean of the tasks' own times): "
+              + ", ".join(f"{name} {sum(steps[name]) / len(steps[name]):.3f}" for name in order if steps.get(name))
+              + f"; {per_promotion:.3f} s of default-worker time per promotion; index worker: "
+              f"{len(steps['index'])} commits, {sum(steps['index']):.1f} s busy")
 
 
 if __name__ == "__main__":
