@@ -176,3 +176,18 @@ def login(client):
         assert resp.status_code == 302, resp.get_data(as_text=True)[:500]
 
     return do
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """One headless Chromium for the whole run. Playwright's sync API allows one running instance
+    per thread, so every folder's browser tests (tests/browser, tests/security) share this one."""
+    from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, SKIP_REASON
+
+    if not CHROMIUM.exists():
+        pytest.skip(SKIP_REASON)
+    sync_api = pytest.importorskip("playwright.sync_api", reason="browser tests need the playwright package")
+    with sync_api.sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()

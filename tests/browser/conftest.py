@@ -95,17 +95,6 @@ def world(tmp_path) -> Iterator[World]:
             db.engine.dispose()
 
 
-@pytest.fixture(scope="session")
-def browser():
-    if not CHROMIUM.exists():
-        pytest.skip(SKIP_REASON)
-    sync_api = pytest.importorskip("playwright.sync_api", reason="browser tests need the playwright package")
-    with sync_api.sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
-
-
 class Session:
     """One person at one browser: a page that fails loudly on script errors, CSP violations and dialogs."""
 

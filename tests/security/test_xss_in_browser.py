@@ -25,7 +25,7 @@ from cairn.kb import actions as kb
 from cairn.kb import flags as kb_flags
 from cairn.stream import actions as stream
 from cairn.stream import moderation
-from tests.browser.conftest import PASSWORD, World, browser, world  # noqa: F401  (fixtures)
+from tests.browser.conftest import PASSWORD, World, world  # noqa: F401  (fixtures; `browser` is tests/conftest.py's)
 from tests.security.xss_payloads import MARK, PAYLOADS, batches
 
 DETECTOR = """
