@@ -16,8 +16,13 @@ def _coerce(raw: str, like: Any) -> Any:
     """Turn an environment string into the type of the default it overrides."""
     if isinstance(like, bool):
         return raw.strip().lower() in {"1", "true", "yes", "on"}
-    if isinstance(like, int):
-        return int(raw)
+    if isinstance(like, int | float):  # a whole-number default may be given a fraction: 0.1 s
+        for number in (int, float):
+            try:
+                return number(raw)
+            except ValueError:
+                pass
+        raise ValueError(f"expected a number, got {raw!r}")
     return raw
 
 
