@@ -129,7 +129,7 @@ def retry_after(base_seconds: int, attempts: int) -> int:
     return min(base_seconds * 2 ** max(attempts - 1, 0), max(base_seconds, MAX_RETRY_AFTER))
 
 
-def unprocessed(kind: str, first_id: int, limit: int) -> list[tuple[int, dict[str, Any]]]:
+def unprocessed(kind: str, first_id: int, limit: int | None) -> list[tuple[int, dict[str, Any]]]:
     """Event ``first_id`` (if still unprocessed) and the oldest other unprocessed events of
     ``kind``, for a queue's single consumer that applies them together (``mark_processed``)."""
     rows = db.session.execute(
@@ -143,8 +143,9 @@ def unprocessed(kind: str, first_id: int, limit: int) -> list[tuple[int, dict[st
 
 
 def mark_processed(event_ids: list[int]) -> None:
-    if event_ids:
-        db.session.execute(update(OutboxEvent).where(OutboxEvent.id.in_(event_ids)).values(processed_at=utcnow()))
+    for start in range(0, len(event_ids), 1000):  # SQLite caps the parameters of one statement
+        db.session.execute(update(OutboxEvent).where(OutboxEvent.id.in_(event_ids[start:start + 1000]))
+                           .values(processed_at=utcnow()))
     db.session.commit()
 
 

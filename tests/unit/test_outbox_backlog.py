@@ -79,3 +79,10 @@ def test_redispatch_waits_longer_after_each_dispatch_of_the_same_event(app):
     finally:
         outbox._handlers.pop("nobody-handles-this", None)
     assert set(sent) == due
+
+
+def test_a_reindex_settles_the_index_events_waiting_when_it_started(people):
+    ids = _waiting_posts(people, 4)
+    assert search.reindex() >= 4
+    assert db.session.scalar(select(OutboxEvent.id).where(OutboxEvent.processed_at.is_(None))) is None
+    assert {h["id"] for h in search.query(people.member, "zephyrine").items} == set(ids)

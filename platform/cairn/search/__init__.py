@@ -12,6 +12,7 @@ from typing import Any
 
 from flask import current_app
 
+from cairn import outbox
 from cairn.auth import permissions as perm
 from cairn.auth.models import User
 from cairn.extensions import db
@@ -47,8 +48,16 @@ def sync_documents(kind: str, ids: list[int]) -> None:
 
 
 def reindex(progress=None) -> int:
-    """Rebuild the whole index from the database; returns the number of documents."""
-    return _index().rebuild(documents.all_documents(), progress=progress)
+    """Rebuild the whole index from the database; returns the number of documents.
+
+    The index events waiting when the rebuild starts were committed with their changes, so the
+    rebuild reads those changes: they are marked processed after it instead of being applied again
+    one by one (a bulk import done without a worker leaves thousands of them behind).
+    """
+    superseded = [event_id for event_id, _ in outbox.unprocessed("index", 0, None)]
+    count = _index().rebuild(documents.all_documents(), progress=progress)
+    outbox.mark_processed(superseded)
+    return count
 
 
 def total_rows() -> int:
