@@ -85,3 +85,16 @@ def test_autocomplete_needs_a_query_and_a_caller(client, people, bearer, corpus)
     err = error_of(client.get("/api/v1/search/suggest", headers=bearer(people.member)), 400)
     assert "q" in err["fields"]
     error_of(client.get("/api/v1/search/suggest", query_string={"q": "kub"}), 401)
+
+
+def test_a_long_question_counts_facets_over_the_results_it_lists(client, people, bearer, corpus):
+    secret = f.channel(people.curator, "board", private=True)
+    f.post(people.curator, secret, "kubernetes nodes upgrade budget for the board #k8s")
+    question = "how do we upgrade the kubernetes nodes safely tonight?"  # OR-ranked: many words
+    for who, sees_board in ((people.member, False), (people.curator, True)):
+        result = search(client, bearer(who), q=question, limit=50)
+        listed = {}
+        for item in result["items"]:
+            listed[item["kind"]] = listed.get(item["kind"], 0) + 1
+        assert result["facets"]["kind"] == listed and sum(listed.values()) == result["total"]
+        assert ("board" in result["facets"]["channel"]) is sees_board

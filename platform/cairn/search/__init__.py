@@ -93,7 +93,7 @@ def query(user: User, q: str, kind: str | None = None, limit: int = 20, cursor: 
     corrected, suggestion = None, None
     if not exact:
         hits, parsed, corrected, suggestion = _spelling(q, tokens, kinds, hits, parsed)
-    facets = facet_counts(_index(), parsed, tokens, kinds)
+    facets = facet_counts(_index(), parsed, tokens, kinds, hits=hits)
     page = hits[offset: offset + limit]
     items = [_item(h) for h in page]
     badges = documents.verification_badges([i["id"] for i in items if i["kind"] == "article"])

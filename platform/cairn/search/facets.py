@@ -9,7 +9,7 @@ from whoosh.qparser import OrGroup
 from whoosh.query import And, Or, Term
 from whoosh.sorting import FieldFacet
 
-from cairn.search.engine import Index
+from cairn.search.engine import AND_FIRST_MAX_WORDS, Index, _plain_question
 from cairn.search.query import ParsedQuery
 
 FACET_FIELDS = {"kind": "kind", "channel": "channel", "space": "space", "author": "author", "tag": "tags"}
@@ -17,10 +17,17 @@ FACET_TOP = 20                # values per facet, most frequent first
 
 
 def facet_counts(index: Index, parsed: ParsedQuery, tokens: list[str], kinds: list[str] | None = None,
-                 top: int = FACET_TOP) -> dict[str, dict[str, int]]:
+                 top: int = FACET_TOP, hits: list[dict] | None = None) -> dict[str, dict[str, int]]:
     """Matching threads and articles per kind, channel, space, author and tag, over every
-    readable match (not one page): the same query and ACL filter as ``search``, AND first,
-    then OR."""
+    readable match (not one page): the same query and ACL filter as ``search``.
+
+    A question of many words, or one whose words are never all together, is answered by OR
+    (``Index.search``): nearly every document shares a word with it, so counting all those
+    matches would cost a pass over the index and count noise. Its facets count the ranked
+    ``hits`` (the results listed) instead."""
+    words = len(_plain_question(parsed.text).split()) if parsed.text else 0
+    if hits is not None and words > AND_FIRST_MAX_WORDS:
+        return _from_hits(hits, top)
     searcher = index.searcher()
     acl = index.acl_filter(tokens)
     query_filter = And([acl, Or([Term("kind", k) for k in kinds])]) if kinds else acl
@@ -28,7 +35,9 @@ def facet_counts(index: Index, parsed: ParsedQuery, tokens: list[str], kinds: li
               for name, fieldname in {**FACET_FIELDS, "thread": "thread"}.items()}
     results = searcher.search(index.build_query(parsed), filter=query_filter, groupedby=facets,
                               scored=False, limit=None)
-    if results.is_empty() and parsed.text and len(parsed.text.split()) > 1:
+    if results.is_empty() and words > 1:
+        if hits is not None:
+            return _from_hits(hits, top)
         results = searcher.search(index.build_query(parsed, text_group=OrGroup.factory(0.9)),
                                   filter=query_filter, groupedby=facets, scored=False, limit=None)
     # a thread counts once, as search results show it once (its best post)
@@ -39,3 +48,15 @@ def facet_counts(index: Index, parsed: ParsedQuery, tokens: list[str], kinds: li
                   for value, docs in results.groups(name).items() if value not in (None, "")}
         counts[name] = dict(sorted(groups.items(), key=lambda kv: (-kv[1], kv[0]))[:top])
     return counts
+
+
+def _from_hits(hits: list[dict], top: int) -> dict[str, dict[str, int]]:
+    """The facets of the listed results (one per thread already)."""
+    counts: dict[str, dict[str, int]] = {name: {} for name in FACET_FIELDS}
+    for hit in hits:
+        for name, fieldname in FACET_FIELDS.items():
+            values = (hit.get(fieldname) or "").split() if fieldname == "tags" else [hit.get(fieldname)]
+            for value in {str(v) for v in values if v not in (None, "")}:
+                counts[name][value] = counts[name].get(value, 0) + 1
+    return {name: dict(sorted(groups.items(), key=lambda kv: (-kv[1], kv[0]))[:top])
+            for name, groups in counts.items()}
