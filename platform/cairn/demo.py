@@ -6,6 +6,7 @@ from sqlalchemy import func, select
 
 from cairn.auth import actions as auth
 from cairn.auth.models import User
+from cairn.curation.candidates import score_candidates
 from cairn.extensions import db
 from cairn.kb import actions as kb
 from cairn.stream import actions as stream
@@ -143,4 +144,5 @@ def load_demo() -> bool:
             if status == "published":
                 kb.transition_article(curator, article.id, "in_review")
                 kb.transition_article(admin, article.id, "published", "Demo content")
+    score_candidates()  # the curators' queue has content at once, not after the first beat run
     return True
