@@ -65,16 +65,9 @@ class QuietRequestHandler(WSGIRequestHandler):
         pass
 
 
-@pytest.fixture
-def world(tmp_path) -> Iterator[World]:
-    app = create_app({
-        "database_url": f"sqlite:///{tmp_path / 'cairn.db'}",
-        "instance": str(tmp_path / "instance"),
-        "index_dir": str(tmp_path / "index"),
-        "secret_key": "browser-test-secret",
-        "celery_eager": True,
-        "rate_limits": False,
-    })
+def serve_world(settings: dict) -> Iterator[World]:
+    """A migrated, seeded app on ``settings``, served over HTTP on a free port until closed."""
+    app = create_app(dict(settings))
     with app.app_context():
         from cairn.cli import upgrade_database
 
@@ -93,6 +86,18 @@ def world(tmp_path) -> Iterator[World]:
         thread.join(timeout=10)
         with app.app_context():
             db.engine.dispose()
+
+
+@pytest.fixture
+def world(tmp_path) -> Iterator[World]:
+    yield from serve_world({
+        "database_url": f"sqlite:///{tmp_path / 'cairn.db'}",
+        "instance": str(tmp_path / "instance"),
+        "index_dir": str(tmp_path / "index"),
+        "secret_key": "browser-test-secret",
+        "celery_eager": True,
+        "rate_limits": False,
+    })
 
 
 class Session:

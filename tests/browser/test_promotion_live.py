@@ -10,19 +10,16 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import redis
 from sqlalchemy import select
-from werkzeug.serving import make_server
 
-from cairn import create_app
 from cairn.extensions import db
 from cairn.stream import actions as stream
-from tests.browser.conftest import QuietRequestHandler, World, _seed
+from tests.browser.conftest import World, serve_world
 from tests.integration.conftest import Worker, free_port, wait_for
 
 pytest.importorskip("playwright.sync_api", reason="browser tests need the playwright package")
@@ -65,25 +62,7 @@ def settings(tmp_path, redis_url) -> dict:
 
 @pytest.fixture
 def world(settings) -> Iterator[World]:
-    app = create_app(dict(settings))
-    with app.app_context():
-        from cairn.cli import upgrade_database
-
-        upgrade_database()
-    server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=QuietRequestHandler)
-    world = World(url=f"http://127.0.0.1:{server.server_port}", app=app)
-    with app.app_context():
-        _seed(world)
-        db.session.remove()
-    thread = threading.Thread(target=server.serve_forever, name="cairn-browser-promotion-server", daemon=True)
-    thread.start()
-    try:
-        yield world
-    finally:
-        server.shutdown()
-        thread.join(timeout=10)
-        with app.app_context():
-            db.engine.dispose()
+    yield from serve_world(settings)
 
 
 @pytest.fixture
