@@ -12,6 +12,7 @@ from cairn.audit import AuditEvent
 from cairn.curation import candidates as cand
 from cairn.curation.candidate_models import Candidate
 from cairn.extensions import db
+from cairn.stream.models import Post
 from tests import factories as f
 from tests.api.test_api_routes import error_of, ok
 from tests.conftest import csrf_token
@@ -165,3 +166,66 @@ def test_the_sidebar_links_the_queue_for_curators_only(client, login, people):
     login(people.member)
     assert 'href="/candidates"' not in client.get("/saved").get_data(as_text=True)
     assert client.get("/candidates").status_code == 403
+
+
+def _promote_to_review(client, h, post_id: int, space_id: int) -> dict:
+    """Promote a post (eager Celery: the chain runs to the draft) and return the promotion."""
+    resp = client.post("/api/v1/promotions", json={"post_ids": [post_id], "space_id": space_id}, headers=h.curator)
+    assert resp.status_code == 202, resp.get_json()
+    promotion = ok(client.get(f"/api/v1/promotions/{resp.get_json()['id']}", headers=h.curator))
+    assert promotion["status"] == "needs_review", promotion
+    return promotion
+
+
+def _status(candidate_id: int) -> str:
+    db.session.rollback()
+    return db.session.get(Candidate, candidate_id, populate_existing=True).status
+
+
+def test_a_rejected_promotion_returns_its_candidate_to_the_queue_audited(client, h, people, scene):
+    space = f.space(people.curator, "Handbook")
+    root = scene.roots[0]
+    candidate_id = scene.by_post[root.id]
+    promotion = _promote_to_review(client, h, root.id, space.id)
+    assert _status(candidate_id) == "promoted"
+    assert candidate_id not in [c["id"] for c in ok(client.get("/api/v1/candidates", headers=h.curator))["items"]]
+
+    ok(client.post(f"/api/v1/promotions/{promotion['id']}/rejection", json={"reason": "too thin"},
+                   headers=h.curator))
+    assert _status(candidate_id) == "open"
+    listed = ok(client.get("/api/v1/candidates", headers=h.curator))["items"]
+    assert candidate_id in [c["id"] for c in listed]
+    actions = list(db.session.scalars(select(AuditEvent.action).where(
+        AuditEvent.target == f"candidate:{candidate_id}").order_by(AuditEvent.id)))
+    assert actions == ["candidate.requeue"]
+    # the rejected draft is archived and keeps its sources, but covers nothing: the next scoring
+    # run leaves the candidate in the queue
+    draft = ok(client.get(f"/api/v1/articles/{promotion['article_id']}", headers=h.curator))
+    assert draft["status"] == "archived" and root.id in [s["post_id"] for s in draft["sources"]]
+    cand.score_candidates()
+    assert _status(candidate_id) == "open"
+
+
+def test_a_rejected_promotion_of_a_dismissed_candidate_leaves_it_dismissed(client, h, people, scene):
+    space = f.space(people.curator, "Handbook")
+    root = scene.roots[1]
+    candidate_id = scene.by_post[root.id]
+    ok(client.post(f"/api/v1/candidates/{candidate_id}/dismissal", json={"reason": "too specific"},
+                   headers=h.curator))
+    promotion = _promote_to_review(client, h, root.id, space.id)
+    assert _status(candidate_id) == "promoted"
+    ok(client.post(f"/api/v1/promotions/{promotion['id']}/rejection", json={"reason": "no"}, headers=h.curator))
+    assert _status(candidate_id) == "dismissed"
+    cand.score_candidates()
+    assert _status(candidate_id) == "dismissed"
+
+
+def test_a_thread_another_promotion_still_covers_stays_promoted_after_a_rejection(client, h, people, scene):
+    space = f.space(people.curator, "Handbook")
+    root = scene.roots[0]
+    candidate_id = scene.by_post[root.id]
+    reply = db.session.scalar(select(Post.id).where(Post.parent_id == root.id).order_by(Post.id))
+    first = _promote_to_review(client, h, root.id, space.id)
+    _promote_to_review(client, h, reply, space.id)  # the same thread, other posts: still in review
+    ok(client.post(f"/api/v1/promotions/{first['id']}/rejection", json={"reason": "no"}, headers=h.curator))
+    assert _status(candidate_id) == "promoted"

@@ -240,18 +240,34 @@ def _match_failed_searches(threads: dict[int, _Thread], now: datetime) -> None:
                 t.search_queries[query] = max(when, t.search_queries.get(query, when))
 
 
-def _covered_roots() -> set[int]:
-    """Thread roots a promotion (any but a failed one) or an article source already covers."""
-    post_ids: set[int] = set(db.session.scalars(select(ArticleSource.post_id)))
-    for ids in db.session.scalars(select(Promotion.post_ids).where(Promotion.status != "failed")):
+UNCOVERING = ("failed", "rejected")  # promotions that leave their posts' threads to the queue
+
+
+def _covering_post_ids(among: set[int] | None = None) -> set[int]:
+    """Posts (of ``among``, or all) that a promotion (any but a failed or rejected one) or an
+    article source covers. A rejected promotion's draft is archived but keeps its sources: they
+    cover nothing."""
+    q = (select(ArticleSource.post_id).outerjoin(Promotion, Promotion.id == ArticleSource.promotion_id)
+         .where(or_(Promotion.id.is_(None), Promotion.status != "rejected")))
+    post_ids: set[int] = set()
+    for chunk in ([None] if among is None else _chunks(sorted(among), 500)):
+        post_ids.update(db.session.scalars(q if chunk is None else q.where(ArticleSource.post_id.in_(chunk))))
+    for ids in db.session.scalars(select(Promotion.post_ids).where(Promotion.status.not_in(UNCOVERING))):
         post_ids.update(ids or [])
-    if not post_ids:
-        return set()
+    return post_ids if among is None else post_ids & among
+
+
+def _roots_of(post_ids: set[int]) -> set[int]:
     roots = set()
     for chunk in _chunks(sorted(post_ids), 500):
         for pid, parent_id in db.session.execute(select(Post.id, Post.parent_id).where(Post.id.in_(chunk))):
             roots.add(parent_id or pid)
     return roots
+
+
+def _covered_roots() -> set[int]:
+    """Thread roots a promotion (any but a failed or rejected one) or an article source covers."""
+    return _roots_of(_covering_post_ids())
 
 
 def _chunks(items: list[int], size: int) -> Iterable[list[int]]:
@@ -305,10 +321,11 @@ def _score_and_upsert(now: datetime) -> dict[str, Any]:
                 counts["created"] += 1
             else:
                 counts["updated"] += 1
-                if c.status == "promoted":  # its promotion failed, or the article source is gone
-                    c.status, c.promoted_at = "open", None
+                if c.status == "promoted":  # its promotion failed or was rejected, or the source is gone
+                    c.status, c.promoted_at = ("dismissed" if c.dismissed_at else "open"), None
                 elif c.status == "dismissed" and grew_noticeably(c.dismissed_activity, activity):
                     c.status = "open"
+                    clear_dismissal(c)
                     reopened.append(c.id)
             c.score, c.reasons, c.activity, c.scored_at = score, reasons, activity, now
         for root_id, c in existing.items():
@@ -365,6 +382,12 @@ def dismiss_candidate(actor: User, candidate_id: int, reason: str) -> Candidate:
         audit.record(s, actor.id, "candidate.dismiss", f"candidate:{candidate.id}", post_id=candidate.post_id,
                      reason=reason[:500])
     return candidate
+
+
+def clear_dismissal(candidate: Candidate) -> None:
+    """Back in the queue: it no longer counts as dismissed (the audit log keeps the dismissal)."""
+    candidate.dismissed_by_id = candidate.dismissed_at = candidate.dismissed_reason = None
+    candidate.dismissed_activity = None
 
 
 # --- reasons in words, for one viewer --------------------------------------------------------------
@@ -443,6 +466,26 @@ def _mark_promoted(connection, post_ids: list[int]) -> None:
                        .where(or_(Candidate.post_id.in_(post_ids), Candidate.post_id.in_(parents)),
                               Candidate.status != "promoted")
                        .values(status="promoted", promoted_at=utcnow()))
+
+
+def requeue_after_rejection(s, actor: User, promotion: Promotion) -> list[int]:
+    """A rejected promotion no longer covers its threads: their promoted candidates go back to
+    the queue (or to the dismissed list, if a curator had dismissed them before), unless another
+    promotion or an article still covers the thread. In the rejection's transaction; audited."""
+    roots = _roots_of(set(promotion.post_ids or []))
+    if not roots:
+        return []
+    thread_posts = set(s.scalars(select(Post.id).where(or_(Post.id.in_(roots), Post.parent_id.in_(roots)))))
+    still_covered = _roots_of(_covering_post_ids(thread_posts)) if thread_posts else set()
+    requeued = []
+    for c in s.scalars(select(Candidate).where(Candidate.post_id.in_(roots - still_covered),
+                                               Candidate.status == "promoted")
+                       .execution_options(populate_existing=True)):
+        c.status, c.promoted_at = ("dismissed" if c.dismissed_at else "open"), None
+        audit.record(s, actor.id, "candidate.requeue", f"candidate:{c.id}", post_id=c.post_id,
+                     promotion_id=promotion.id, status=c.status, reason="its promotion was rejected")
+        requeued.append(c.id)
+    return requeued
 
 
 @event.listens_for(Promotion, "after_insert")
