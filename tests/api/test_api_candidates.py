@@ -4,14 +4,18 @@ with nothing written."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from sqlalchemy import select
 
 from cairn import search
 from cairn.audit import AuditEvent
+from cairn.config import CONFIG_DIR, load_policy
 from cairn.curation import candidates as cand
 from cairn.curation.candidate_models import Candidate
 from cairn.extensions import db
+from cairn.models_base import utcnow
 from cairn.stream.models import Post
 from tests import factories as f
 from tests.api.test_api_routes import error_of, ok
@@ -229,3 +233,29 @@ def test_a_thread_another_promotion_still_covers_stays_promoted_after_a_rejectio
     _promote_to_review(client, h, reply, space.id)  # the same thread, other posts: still in review
     ok(client.post(f"/api/v1/promotions/{first['id']}/rejection", json={"reason": "no"}, headers=h.curator))
     assert _status(candidate_id) == "promoted"
+
+
+def test_the_shipped_policy_keeps_the_default_weights_and_half_life():
+    shipped = cand.tuning(load_policy(str(CONFIG_DIR / "policy.toml")))
+    assert shipped == cand.Tuning() and shipped.weights == cand.WEIGHTS and shipped.half_life_days == 30.0
+
+
+def test_an_organisation_tunes_the_weights_and_half_life_in_its_policy(app, h, client, scene):
+    replies = {r["signal"]: r for r in db.session.get(Candidate, scene.by_post[scene.roots[0].id]).reasons}["replies"]
+    app.config["POLICY"] = {**app.config["POLICY"], "candidates": {"half_life_days": 7, "weights": {"replies": 4.5}}}
+    later = utcnow() + timedelta(days=7)
+    cand.score_candidates(now=later)
+    db.session.rollback()
+    tuned = db.session.get(Candidate, scene.by_post[scene.roots[0].id], populate_existing=True)
+    reasons = {r["signal"]: r for r in tuned.reasons}
+    # three times the weight, one half-life later: 1.5 times the points
+    assert reasons["replies"]["points"] == pytest.approx(replies["points"] * 1.5, rel=0.01)
+    assert reasons["decay"]["factor"] == pytest.approx(0.5, abs=0.01)
+
+
+@pytest.mark.parametrize("section", [{"half_life_days": 0}, {"half_life_days": "a month"},
+                                     {"weights": {"replies": -1}}, {"weights": {"likes": 1.0}},
+                                     {"halflife": 30}])
+def test_a_wrong_candidate_setting_is_named_not_ignored(section):
+    with pytest.raises(ValueError, match="policy \\[candidates"):
+        cand.tuning({"candidates": section})

@@ -1,0 +1,132 @@
+"""The curator's candidate queue: list it (open or dismissed), dismiss a candidate with a reason,
+restore a dismissed one, and the reasons for a score in words for one viewer."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import and_, or_, select
+
+from cairn import audit
+from cairn.auth import permissions as perm
+from cairn.auth.models import User
+from cairn.curation.candidate_models import Candidate
+from cairn.errors import Conflict, Invalid, NotFound
+from cairn.extensions import db
+from cairn.models_base import utcnow
+from cairn.pagination import decode_cursor, encode_cursor
+from cairn.stream.models import Channel
+from cairn.text import plain_text
+
+
+def list_candidates(actor: User, cursor: str | None = None, limit: int = 50,
+                    status: str = "open") -> tuple[list[Candidate], str | None]:
+    """Candidates of posts ``actor`` may read, best first (curators only)."""
+    perm.require_curator(actor)
+    q = (select(Candidate).where(Candidate.status == status, perm.visible_candidates_clause(actor))
+         .order_by(Candidate.score.desc(), Candidate.id.desc()).limit(limit + 1))
+    after = decode_cursor(cursor, (float, int))
+    if after:
+        score, last_id = after
+        q = q.where(or_(Candidate.score < score, and_(Candidate.score == score, Candidate.id < last_id)))
+    items = list(db.session.scalars(q))
+    nxt = encode_cursor(items[limit - 1].score, items[limit - 1].id) if len(items) > limit else None
+    return items[:limit], nxt
+
+
+def access_candidate(actor: User, candidate_id: int) -> Candidate:
+    perm.require_curator(actor)
+    candidate = db.session.get(Candidate, candidate_id)
+    if candidate is None or not perm.can_see_candidate(actor, candidate):
+        raise NotFound("Candidate not found.")
+    return candidate
+
+
+def dismiss_candidate(actor: User, candidate_id: int, reason: str) -> Candidate:
+    """A curator takes a candidate off the queue; it stays off unless its thread grows noticeably."""
+    reason = (reason or "").strip()
+    with db.transaction() as s:
+        candidate = access_candidate(actor, candidate_id)
+        if not reason:
+            raise Invalid("Say why the candidate is dismissed.", {"reason": ["must not be empty"]})
+        if candidate.status == "dismissed":
+            return candidate  # a second click changes nothing
+        if candidate.status != "open":
+            raise Conflict(f"A {candidate.status} candidate cannot be dismissed.")
+        candidate.status, candidate.dismissed_by_id, candidate.dismissed_at = "dismissed", actor.id, utcnow()
+        candidate.dismissed_reason, candidate.dismissed_activity = reason[:500], candidate.activity
+        audit.record(s, actor.id, "candidate.dismiss", f"candidate:{candidate.id}", post_id=candidate.post_id,
+                     reason=reason[:500])
+    return candidate
+
+
+def clear_dismissal(candidate: Candidate) -> None:
+    """Back in the queue: it no longer counts as dismissed (the audit log keeps the dismissal)."""
+    candidate.dismissed_by_id = candidate.dismissed_at = candidate.dismissed_reason = None
+    candidate.dismissed_activity = None
+
+
+# --- reasons in words, for one viewer --------------------------------------------------------------
+
+def _plural(n: int, one: str, many: str | None = None) -> str:
+    return f"{n} {one if n == 1 else (many or one + 's')}"
+
+
+def _times(n: int) -> str:
+    return "once" if n == 1 else f"{n} times"
+
+
+def describe(reason: dict[str, Any], readable_channels: set[int]) -> str:
+    """One reason as a curator reads it; channels the viewer may not read are not named."""
+    signal, value = reason["signal"], reason["value"]
+    if signal == "reactions":
+        return _plural(value, "reaction")
+    if signal == "replies":
+        return _plural(value, "reply", "replies")
+    if signal == "bookmarks":
+        return _plural(value, "bookmark")
+    if signal == "views":
+        return _plural(value, "view")
+    if signal == "answer":
+        return "marked as answer"
+    if signal == "similar":
+        named = [f"{_times(c['count'])} in #{c['name']}" for c in reason.get("channels", [])
+                 if c["id"] in readable_channels]
+        hidden = sum(c["count"] for c in reason.get("channels", []) if c["id"] not in readable_channels)
+        if hidden:
+            named.append(f"{_times(hidden)} elsewhere")
+        return "similar question asked " + ", ".join(named)
+    if signal == "failed_searches":
+        queries = ", ".join(f"'{q}'" for q in reason.get("queries", []))
+        return f"{_plural(value, 'search', 'searches')} found nothing useful" + (f": {queries}" if queries else "")
+    if signal == "decay":
+        when = "today" if value == 0 else f"{_plural(value, 'day')} ago"
+        return f"last active {when} (score ×{reason.get('factor', 1)})"
+    return f"{signal}: {value}"
+
+
+def readable_channel_ids(actor: User) -> set[int]:
+    return set(db.session.scalars(select(Channel.id).where(perm.visible_channels_clause(actor))))
+
+
+def reasons_for(actor: User, candidate: Candidate, readable: set[int] | None = None) -> list[dict[str, Any]]:
+    """The candidate's reasons with their words, minus what ``actor`` may not know (the channels
+    of similar questions they cannot read are counted, not named)."""
+    readable = readable_channel_ids(actor) if readable is None else readable
+    out = []
+    for reason in candidate.reasons or []:
+        item = {"signal": reason["signal"], "value": reason["value"], "points": reason["points"],
+                "text": describe(reason, readable)}
+        if reason["signal"] == "similar":
+            item["channels"] = [c if c["id"] in readable else {"id": None, "name": None, "count": c["count"]}
+                                for c in reason.get("channels", [])]
+        if reason["signal"] == "failed_searches":
+            item["queries"] = reason.get("queries", [])
+        if reason["signal"] == "decay":
+            item["factor"] = reason.get("factor")
+        out.append(item)
+    return out
+
+
+def excerpt(candidate: Candidate, limit: int = 240) -> str:
+    return plain_text(candidate.post.body, limit)
