@@ -259,3 +259,76 @@ def test_an_organisation_tunes_the_weights_and_half_life_in_its_policy(app, h, c
 def test_a_wrong_candidate_setting_is_named_not_ignored(section):
     with pytest.raises(ValueError, match="policy \\[candidates"):
         cand.tuning({"candidates": section})
+
+
+def test_curators_list_what_was_dismissed_and_restore_it_to_the_queue_audited(client, h, people, scene):
+    candidate_id = scene.by_post[scene.roots[1].id]
+    assert ok(client.get("/api/v1/candidates?status=dismissed", headers=h.curator))["items"] == []
+    ok(client.post(f"/api/v1/candidates/{candidate_id}/dismissal", json={"reason": "too specific"},
+                   headers=h.curator))
+    dismissed = ok(client.get("/api/v1/candidates", query_string={"status": "dismissed"}, headers=h.curator))
+    assert [(c["id"], c["dismissed_reason"], c["dismissed_by"]) for c in dismissed["items"]] == [
+        (candidate_id, "too specific", people.curator.display_name)]
+    assert candidate_id not in [c["id"] for c in ok(client.get("/api/v1/candidates", headers=h.curator))["items"]]
+
+    body = ok(client.post(f"/api/v1/candidates/{candidate_id}/restore", headers=h.curator))
+    assert body["status"] == "open" and body["dismissed_reason"] is None and body["dismissed_at"] is None
+    assert ok(client.get("/api/v1/candidates?status=dismissed", headers=h.curator))["items"] == []
+    assert candidate_id in [c["id"] for c in ok(client.get("/api/v1/candidates", headers=h.curator))["items"]]
+    events = db.session.execute(select(AuditEvent.action, AuditEvent.actor_id, AuditEvent.data).where(
+        AuditEvent.target == f"candidate:{candidate_id}").order_by(AuditEvent.id)).all()
+    assert [(a, who) for a, who, _ in events] == [("candidate.dismiss", people.curator.id),
+                                                  ("candidate.restore", people.curator.id)]
+    assert events[1].data["dismissed_reason"] == "too specific"
+    # a second click changes nothing; the scoring run keeps it in the queue
+    assert ok(client.post(f"/api/v1/candidates/{candidate_id}/restore", headers=h.curator))["status"] == "open"
+    cand.score_candidates()
+    assert _status(candidate_id) == "open"
+
+
+def test_restoring_is_for_curators_who_can_read_the_thread_and_only_for_dismissed_candidates(client, h, people,
+                                                                                             scene):
+    candidate_id = scene.by_post[scene.roots[0].id]
+    ok(client.post(f"/api/v1/candidates/{candidate_id}/dismissal", json={"reason": "x"}, headers=h.curator))
+    error_of(client.post(f"/api/v1/candidates/{candidate_id}/restore", headers=h.member), 403, "forbidden")
+    error_of(client.get("/api/v1/candidates?status=dismissed", headers=h.member), 403, "forbidden")
+    error_of(client.post(f"/api/v1/candidates/{candidate_id}/restore"), 401, "unauthorized")
+    assert _status(candidate_id) == "dismissed"
+    hidden_id = scene.by_post[scene.hidden.id]
+    error_of(client.post(f"/api/v1/candidates/{hidden_id}/restore", headers=h.curator), 404, "not_found")
+    error_of(client.post("/api/v1/candidates/999999/restore", headers=h.curator), 404, "not_found")
+    # a promoted candidate is not restored (its promotion covers the thread)
+    space = f.space(people.curator, "Handbook")
+    other = scene.by_post[scene.roots[2].id]
+    _promote_to_review(client, h, scene.roots[2].id, space.id)
+    error_of(client.post(f"/api/v1/candidates/{other}/restore", headers=h.curator), 409, "conflict")
+    for bad in ("promoted", "all", ""):
+        assert "status" in error_of(client.get("/api/v1/candidates", query_string={"status": bad},
+                                               headers=h.curator), 400)["fields"]
+
+
+def test_the_dismissed_tab_lists_dismissals_and_restores_one_with_a_csrf_token(client, login, people, scene):
+    candidate_id = scene.by_post[scene.roots[1].id]
+    cand.dismiss_candidate(people.curator, candidate_id, "printer noise")
+    login(people.curator)
+    queue = client.get("/candidates").get_data(as_text=True)
+    assert 'href="/candidates?status=dismissed"' in queue and "printer queue stuck" not in queue
+    page = client.get("/candidates?status=dismissed").get_data(as_text=True)
+    assert "printer queue stuck" in page and "printer noise" in page and "vpn setup" not in page
+    assert f'action="/candidates/{candidate_id}/restore"' in page and 'aria-current="page">Dismissed' in page
+    refused = client.post(f"/candidates/{candidate_id}/restore")
+    assert refused.status_code == 400 and _status(candidate_id) == "dismissed"
+    token = csrf_token(client, "/candidates")
+    resp = client.post(f"/candidates/{candidate_id}/restore", data={"csrf_token": token})
+    assert resp.status_code == 302 and resp.headers["Location"].endswith("/candidates?status=dismissed")
+    assert _status(candidate_id) == "open"
+    assert "printer queue stuck" in client.get("/candidates").get_data(as_text=True)
+    assert "printer queue stuck" not in client.get("/candidates?status=dismissed").get_data(as_text=True)
+
+
+def test_the_restore_route_is_in_the_openapi_document(client):
+    paths = ok(client.get("/api/v1/openapi.json"))["paths"]
+    status = [p for p in paths["/api/v1/candidates"]["get"]["parameters"] if p["name"] == "status"]
+    assert status and status[0]["schema"]["enum"] == ["open", "dismissed"]
+    answer = paths["/api/v1/candidates/{candidate_id}/restore"]["post"]["responses"]["200"]
+    assert answer["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/CandidateOut"}

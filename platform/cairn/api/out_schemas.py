@@ -11,6 +11,7 @@ from marshmallow import INCLUDE, Schema, fields, validate
 
 ARTICLE_STATUSES = ("draft", "in_review", "published", "archived")
 PROMOTION_STATUSES = ("queued", "running", "needs_review", "done", "rejected", "failed")
+CANDIDATE_STATUSES = ("open", "dismissed", "promoted")
 
 
 class Out(Schema):
@@ -89,6 +90,20 @@ class PromotionOut(Out):
     findings = fields.List(fields.Raw(), required=True)
     error = fields.String(required=True, allow_none=True)
     created_at = fields.String(required=True)
+
+
+class CandidateOut(Out):
+    id = fields.Integer(required=True)
+    post_id = fields.Integer(required=True)
+    channel_id = fields.Integer(required=True)
+    excerpt = fields.String(required=True)
+    url = fields.String(required=True)
+    score = fields.Float(required=True)
+    reasons = fields.List(fields.Dict(), required=True)
+    status = fields.String(required=True, validate=validate.OneOf(CANDIDATE_STATUSES))
+    dismissed_at = fields.String(required=True, allow_none=True)
+    dismissed_by_id = fields.Integer(required=True, allow_none=True)
+    dismissed_reason = fields.String(required=True, allow_none=True)
 
 
 class SearchHitOut(Out):

@@ -13,10 +13,10 @@ bp = api_blueprint("api_candidates")
 
 @bp.get("/candidates")
 def list_candidates():
-    """Candidates for promotion, best first, with the reasons for their score."""
+    """Candidates for promotion, best first, with the reasons for their score (?status=dismissed: the dismissed)."""
     args = load_args(CandidateArgs())
     user = actor()
-    items, nxt = candidates.list_candidates(user, args["cursor"], args["limit"])
+    items, nxt = candidates.list_candidates(user, args["cursor"], args["limit"], args["status"])
     readable = candidates.readable_channel_ids(user)
     return jsonify(page([candidate_out(user, c, readable) for c in items], nxt))
 
@@ -28,3 +28,10 @@ def dismiss_candidate(candidate_id: int):
     user = actor()
     candidate = candidates.dismiss_candidate(user, candidate_id, data["reason"])
     return jsonify(candidate_out(user, candidate))
+
+
+@bp.post("/candidates/<int:candidate_id>/restore")
+def restore_candidate(candidate_id: int):
+    """Restore a dismissed candidate to the queue."""
+    user = actor()
+    return jsonify(candidate_out(user, candidates.restore_candidate(user, candidate_id)))

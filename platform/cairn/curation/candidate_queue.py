@@ -18,11 +18,16 @@ from cairn.pagination import decode_cursor, encode_cursor
 from cairn.stream.models import Channel
 from cairn.text import plain_text
 
+LISTED_STATUSES = ("open", "dismissed")  # promoted candidates are the promotions' list
+
 
 def list_candidates(actor: User, cursor: str | None = None, limit: int = 50,
                     status: str = "open") -> tuple[list[Candidate], str | None]:
-    """Candidates of posts ``actor`` may read, best first (curators only)."""
+    """Candidates of posts ``actor`` may read, best first (curators only): the queue (``open``)
+    or what curators dismissed (``dismissed``)."""
     perm.require_curator(actor)
+    if status not in LISTED_STATUSES:
+        raise Invalid("Unknown candidate status.", {"status": [" or ".join(LISTED_STATUSES)]})
     q = (select(Candidate).where(Candidate.status == status, perm.visible_candidates_clause(actor))
          .order_by(Candidate.score.desc(), Candidate.id.desc()).limit(limit + 1))
     after = decode_cursor(cursor, (float, int))
@@ -57,6 +62,21 @@ def dismiss_candidate(actor: User, candidate_id: int, reason: str) -> Candidate:
         candidate.dismissed_reason, candidate.dismissed_activity = reason[:500], candidate.activity
         audit.record(s, actor.id, "candidate.dismiss", f"candidate:{candidate.id}", post_id=candidate.post_id,
                      reason=reason[:500])
+    return candidate
+
+
+def restore_candidate(actor: User, candidate_id: int) -> Candidate:
+    """A curator puts a dismissed candidate back in the queue (the dismissal stays in the audit log)."""
+    with db.transaction() as s:
+        candidate = access_candidate(actor, candidate_id)
+        if candidate.status == "open":
+            return candidate  # a second click changes nothing
+        if candidate.status != "dismissed":
+            raise Conflict(f"A {candidate.status} candidate cannot be restored.")
+        audit.record(s, actor.id, "candidate.restore", f"candidate:{candidate.id}", post_id=candidate.post_id,
+                     dismissed_by_id=candidate.dismissed_by_id, dismissed_reason=candidate.dismissed_reason)
+        candidate.status = "open"
+        clear_dismissal(candidate)
     return candidate
 
 

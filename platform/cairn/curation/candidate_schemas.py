@@ -13,11 +13,16 @@ from cairn.curation.candidate_models import Candidate
 
 
 class CandidateArgs(ListArgs):
-    pass
+    status = fields.String(load_default="open", validate=validate.OneOf(candidates.LISTED_STATUSES),
+                           metadata={"description": "open: the queue; dismissed: what curators dismissed"})
 
 
 class CandidateDismiss(Schema):
     reason = fields.String(required=True, validate=validate.Length(min=1, max=500))
+
+
+class CandidateRestore(Schema):
+    """Restoring takes no fields (the form carries only its CSRF token)."""
 
 
 def candidate_out(actor: User, c: Candidate, readable: set[int] | None = None) -> dict[str, Any]:
@@ -30,4 +35,5 @@ def candidate_out(actor: User, c: Candidate, readable: set[int] | None = None) -
         "status": c.status, "scored_at": c.scored_at.isoformat(), "created_at": c.created_at.isoformat(),
         "dismissed_at": c.dismissed_at.isoformat() if c.dismissed_at else None,
         "dismissed_by_id": c.dismissed_by_id, "dismissed_reason": c.dismissed_reason,
+        "dismissed_by": c.dismissed_by.display_name if c.dismissed_by else None,
     }

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from cairn.curation.candidate_coverage import covered_roots, requeue_after_rejection
 from cairn.curation.candidate_queue import (
+    LISTED_STATUSES,
     access_candidate,
     clear_dismissal,
     describe,
@@ -18,6 +19,7 @@ from cairn.curation.candidate_queue import (
     list_candidates,
     readable_channel_ids,
     reasons_for,
+    restore_candidate,
 )
 from cairn.curation.candidate_scoring import (
     HALF_LIFE_DAYS,
@@ -34,7 +36,7 @@ from cairn.curation.candidate_scoring import (
     tuning,
 )
 
-__all__ = ["HALF_LIFE_DAYS", "MIN_SCORE", "SEARCH_WINDOW_DAYS", "WEIGHTS", "WINDOW_DAYS", "Tuning",
+__all__ = ["HALF_LIFE_DAYS", "LISTED_STATUSES", "MIN_SCORE", "SEARCH_WINDOW_DAYS", "WEIGHTS", "WINDOW_DAYS", "Tuning",
            "access_candidate", "clear_dismissal", "covered_roots", "decay", "describe", "dismiss_candidate",
            "excerpt", "grew_noticeably", "key_terms", "list_candidates", "query_terms", "readable_channel_ids",
-           "reasons_for", "requeue_after_rejection", "score_candidates", "tuning"]
+           "reasons_for", "requeue_after_rejection", "restore_candidate", "score_candidates", "tuning"]
