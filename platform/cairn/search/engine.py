@@ -7,7 +7,6 @@ Whoosh has one writer per index: every write happens in the `index` queue's sing
 from __future__ import annotations
 
 import logging
-import math
 import os
 import threading
 import time
@@ -23,12 +22,21 @@ from whoosh.fields import BOOLEAN, DATETIME, ID, KEYWORD, NUMERIC, STORED, TEXT,
 from whoosh.filedb.filestore import FileStorage
 from whoosh.highlight import ContextFragmenter, HtmlFormatter
 from whoosh.index import LockError
-from whoosh.qparser import AndGroup, FieldsPlugin, MultifieldParser, OrGroup, PlusMinusPlugin
+from whoosh.qparser import AndGroup, FieldsPlugin, MultifieldParser, PlusMinusPlugin
 from whoosh.query import And, DateRange, Every, Not, Or, Phrase, Query, Term
 from whoosh.searching import Searcher
 
 from cairn.errors import Invalid
 from cairn.search.query import ParsedQuery
+from cairn.search.ranking import (
+    AND_FIRST_MAX_WORDS,
+    ANY_WORDS,
+    FIELD_WEIGHTS,
+    WEIGHTING,
+    hit_boost,
+    plain_question,
+    word_count,
+)
 
 log = logging.getLogger(__name__)
 
@@ -54,15 +62,6 @@ SCHEMA = Schema(
 )
 
 
-# Ranking (measured by bench/search.py). Titles: the schema's field_boost (2.5) is stored in each
-# index, so it is scaled here at query time; at 2.5 a long reference page with one query word in
-# its title outranked short answers holding every word (MRR@10 0.24 -> 0.35 at 1.0 overall).
-FIELD_WEIGHTS = {"title": 0.4, "body": 1.0, "tags": 1.0}
-# Up to this many words (after question words) must all match, with OR as the fallback; a longer
-# text is a sentence or a question, rarely all in one document: OR at once, with a bonus per word
-# matched (the same ranking, and one search instead of two).
-AND_FIRST_MAX_WORDS = 3
-ANY_WORDS = OrGroup.factory(0.9)
 # Hits ranked per search (before threads fold and pages are cut). Whoosh skips blocks that cannot
 # reach the top N: at 60 instead of 200 a question takes a third of the time.
 SEARCH_LIMIT = 60
@@ -141,7 +140,7 @@ class Index:
         if searcher is None or not searcher.up_to_date():
             with self._lock:
                 ix = self.open()
-                searcher = self._local.searcher = _FilterCachingSearcher(ix.reader(), fromindex=ix)
+                searcher = self._local.searcher = _FilterCachingSearcher(ix.reader(), fromindex=ix, weighting=WEIGHTING)
                 self._local.opened, self._local.writes = time.monotonic(), self._writes
         return searcher
 
@@ -201,7 +200,7 @@ class Index:
         return Or([Term("acl", t) for t in tokens])
 
     def _text_query(self, text: str, group=None) -> Query:
-        text = _plain_question(text)
+        text = plain_question(text)
         if group is None:  # a few keywords must all match; a sentence ranks by how many it has
             group = AndGroup if len(text.split()) <= AND_FIRST_MAX_WORDS else ANY_WORDS
         parser = MultifieldParser(["title", "body", "tags"], SCHEMA, group=group, fieldboosts=FIELD_WEIGHTS)
@@ -242,7 +241,7 @@ class Index:
         # no terms=True: recording each hit's matched terms costs a fifth of a search, and the
         # highlighter finds the query's terms without it
         results = searcher.search(query, filter=query_filter, limit=limit)
-        words = len(_plain_question(parsed.text).split()) if parsed.text else 0
+        words = word_count(parsed.text)
         if results.scored_length() == 0 and 1 < words <= AND_FIRST_MAX_WORDS:
             query = self.build_query(parsed, text_group=ANY_WORDS)
             results = searcher.search(query, filter=query_filter, limit=limit)
@@ -252,7 +251,7 @@ class Index:
         now = datetime.now(UTC).replace(tzinfo=None)  # the index stores naive UTC
         for hit in results:
             fields = hit.fields()
-            hits.append(_Hit(hit, {**fields, "score": hit.score * _boost(fields, now)}))
+            hits.append(_Hit(hit, {**fields, "score": hit.score * hit_boost(fields, now)}))
         hits.sort(key=lambda h: h["score"], reverse=True)
         # not len(results): after a block-skipping search it runs the whole query again to count
         return hits, results.estimated_length()
@@ -337,18 +336,6 @@ class _Hit(dict):
         return value
 
 
-# Words that make a sentence a question but say nothing about its subject; a query written as a
-# question ("how do I read a file?") is searched without them ("read file"): they would rank
-# chatter ("how do you do") and, AND-ed, hide every answer. Whoosh's stop words go already.
-_QUESTION_WORDS = """
-    what whats which who whom whose why how where when whether
-    do does did doing done is are was were am be been being has had having
-    can could should would shall might must
-    i im ive id me my mine myself you your yours there here
-"""
-QUESTION_WORDS = frozenset(_QUESTION_WORDS.split())
-
-
 def _unlock(writer) -> None:
     try:
         writer.cancel()
@@ -357,47 +344,8 @@ def _unlock(writer) -> None:
             writer.writelock.release()
 
 
-def _plain_question(text: str) -> str:
-    """``text`` without question words and without the question mark that ends a word (Whoosh
-    reads "file?" as a one-letter wildcard, which matches no stemmed term). Only bare words
-    outside "phrases" go; a query of nothing but such words is kept as it is."""
-    segments = text.split('"')
-    kept_any = False
-    for i in range(0, len(segments), 2):
-        words = []
-        for token in segments[i].split():
-            bare = token.rstrip("?").rstrip(",.;:!?")
-            if bare.lower().replace("'", "").replace("’", "") in QUESTION_WORDS:
-                continue
-            if token.endswith("?"):
-                token = token.rstrip("?")
-                if not token:
-                    continue
-            words.append(token)
-        kept_any = kept_any or any(any(c.isalnum() for c in w) for w in words)
-        segment = segments[i]
-        lead = " " if segment[:1].isspace() else ""
-        trail = " " if segment[-1:].isspace() else ""
-        segments[i] = (lead + " ".join(words) + trail) if words else lead or trail
-    if not kept_any and len(segments) == 1:
-        return text.replace("?", " ").strip() or text
-    return '"'.join(segments)
-
-
 def _phrase_where_positions(q: Query) -> Query:
     """A phrase needs positions: on a keyword field (tags) it becomes "all these words"."""
     if isinstance(q, Phrase) and not SCHEMA[q.fieldname].format.supports("positions"):
         return And([Term(q.fieldname, word) for word in q.words])
     return q
-
-
-def _boost(fields: dict[str, Any], now: datetime) -> float:
-    """Published, verified knowledge above chatter; well-reacted and recent posts above old ones."""
-    if fields["kind"] == "article":
-        boost = {"published": 1.6, "archived": 0.6}.get(fields["status"], 1.0)
-        return boost * (1.3 if fields.get("verified") else 1.0)
-    age_days = max((now - fields["created"]).days, 0) if fields.get("created") else 0
-    recency = 0.6 + 0.4 * math.exp(-age_days / 90)
-    reactions = 1 + 0.08 * min(fields.get("reactions") or 0, 10)
-    answer = 1.4 if fields.get("answer") else 1.0
-    return recency * reactions * answer

@@ -5,12 +5,12 @@ same query and ACL filter as ``Index.search``; a Whoosh reader like cairn.search
 from __future__ import annotations
 
 from whoosh import sorting
-from whoosh.qparser import OrGroup
 from whoosh.query import And, Or, Term
 from whoosh.sorting import FieldFacet
 
-from cairn.search.engine import AND_FIRST_MAX_WORDS, Index, _plain_question
+from cairn.search.engine import Index
 from cairn.search.query import ParsedQuery
+from cairn.search.ranking import AND_FIRST_MAX_WORDS, ANY_WORDS, word_count
 
 FACET_FIELDS = {"kind": "kind", "channel": "channel", "space": "space", "author": "author", "tag": "tags"}
 FACET_TOP = 20                # values per facet, most frequent first
@@ -25,7 +25,7 @@ def facet_counts(index: Index, parsed: ParsedQuery, tokens: list[str], kinds: li
     (``Index.search``): nearly every document shares a word with it, so counting all those
     matches would cost a pass over the index and count noise. Its facets count the ranked
     ``hits`` (the results listed) instead."""
-    words = len(_plain_question(parsed.text).split()) if parsed.text else 0
+    words = word_count(parsed.text)
     if hits is not None and words > AND_FIRST_MAX_WORDS:
         return _from_hits(hits, top)
     searcher = index.searcher()
@@ -38,7 +38,7 @@ def facet_counts(index: Index, parsed: ParsedQuery, tokens: list[str], kinds: li
     if results.is_empty() and words > 1:
         if hits is not None:
             return _from_hits(hits, top)
-        results = searcher.search(index.build_query(parsed, text_group=OrGroup.factory(0.9)),
+        results = searcher.search(index.build_query(parsed, text_group=ANY_WORDS),
                                   filter=query_filter, groupedby=facets, scored=False, limit=None)
     # a thread counts once, as search results show it once (its best post)
     thread_of = {doc: thread for thread, docs in results.groups("thread").items() for doc in docs}

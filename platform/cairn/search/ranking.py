@@ -1,0 +1,79 @@
+"""How search ranks: the scoring model, field weights, question words, AND-first or OR, and the
+boosts of a hit for what it is (a published, verified article above chatter; an accepted,
+well-reacted, recent post above other posts). Measured with bench/search.py; used by
+cairn.search.engine, which knows Whoosh's index and reader."""
+
+from __future__ import annotations
+
+import math
+from datetime import datetime
+from typing import Any
+
+from whoosh.qparser import OrGroup
+from whoosh.scoring import BM25F
+
+# Titles: the schema's field_boost (2.5) is stored in each index, so it is scaled here at query
+# time; at 2.5 a long reference page with one query word in its title outranked short answers
+# holding every word (MRR@10 0.24 -> 0.35 at 1.0 overall).
+FIELD_WEIGHTS = {"title": 0.4, "body": 1.0, "tags": 1.0}
+# Up to this many words (after question words) must all match, with OR as the fallback; a longer
+# text is a sentence or a question, rarely all in one document: OR at once, with a bonus per word
+# matched (the same ranking, and one search instead of two).
+AND_FIRST_MAX_WORDS = 3
+ANY_WORDS = OrGroup.factory(0.9)
+WEIGHTING = BM25F()
+
+# Words that make a sentence a question but say nothing about its subject; a query written as a
+# question ("how do I read a file?") is searched without them ("read file"): they would rank
+# chatter ("how do you do") and, AND-ed, hide every answer. Whoosh's stop words go already.
+_QUESTION_WORDS = """
+    what whats which who whom whose why how where when whether
+    do does did doing done is are was were am be been being has had having
+    can could should would shall might must
+    i im ive id me my mine myself you your yours there here
+"""
+QUESTION_WORDS = frozenset(_QUESTION_WORDS.split())
+
+
+def plain_question(text: str) -> str:
+    """``text`` without question words and without the question mark that ends a word (Whoosh
+    reads "file?" as a one-letter wildcard, which matches no stemmed term). Only bare words
+    outside "phrases" go; a query of nothing but such words is kept as it is."""
+    segments = text.split('"')
+    kept_any = False
+    for i in range(0, len(segments), 2):
+        words = []
+        for token in segments[i].split():
+            bare = token.rstrip("?").rstrip(",.;:!?")
+            if bare.lower().replace("'", "").replace("’", "") in QUESTION_WORDS:
+                continue
+            if token.endswith("?"):
+                token = token.rstrip("?")
+                if not token:
+                    continue
+            words.append(token)
+        kept_any = kept_any or any(any(c.isalnum() for c in w) for w in words)
+        segment = segments[i]
+        lead = " " if segment[:1].isspace() else ""
+        trail = " " if segment[-1:].isspace() else ""
+        segments[i] = (lead + " ".join(words) + trail) if words else lead or trail
+    if not kept_any and len(segments) == 1:
+        return text.replace("?", " ").strip() or text
+    return '"'.join(segments)
+
+
+def word_count(text: str) -> int:
+    """The words a query is searched for (question words left out)."""
+    return len(plain_question(text).split()) if text else 0
+
+
+def hit_boost(fields: dict[str, Any], now: datetime) -> float:
+    """Published, verified knowledge above chatter; well-reacted and recent posts above old ones."""
+    if fields["kind"] == "article":
+        boost = {"published": 1.6, "archived": 0.6}.get(fields["status"], 1.0)
+        return boost * (1.3 if fields.get("verified") else 1.0)
+    age_days = max((now - fields["created"]).days, 0) if fields.get("created") else 0
+    recency = 0.6 + 0.4 * math.exp(-age_days / 90)
+    reactions = 1 + 0.08 * min(fields.get("reactions") or 0, 10)
+    answer = 1.4 if fields.get("answer") else 1.0
+    return recency * reactions * answer
