@@ -21,7 +21,7 @@ from cairn.auth import permissions as perm
 from cairn.auth.models import User
 from cairn.extensions import db
 from cairn.kb import actions as kb
-from cairn.kb.models import Space
+from cairn.kb.models import ArticleSource, Space
 from cairn.search.spelling import spell
 from cairn.stream import actions as stream
 from cairn.stream import moderation
@@ -44,6 +44,8 @@ CASES = {
     "published_article": ("glimmerhawk", EVERYONE),
     "archived_article": ("hollowspire", EVERYONE),
     "restricted_article": ("ironquillet", frozenset({"group_member", "admin", "author"})),
+    # promoted from the private channel, in review: curators and admins are not in #vault
+    "private_source_draft": ("jubbernaut", frozenset({"author"})),
 }
 MATRIX = [(role, case) for role in ROLES for case in CASES]
 
@@ -94,6 +96,12 @@ def scene(app, people, bearer):
                                    f"{secret.title()} {SHARED}", f"{words(case)} notes", tags=[secret],
                                    group_ids=[], status=status)
         docs[case] = ("article", art.id)
+    with db.transaction() as session:
+        art = kb.draft_article(session, session.get(User, users["author"].id), session.get(Space, handbook.id),
+                               f"Jubbernaut {SHARED}", f"{words('private_source_draft')} notes", tags=["jubbernaut"],
+                               group_ids=[], status="in_review")
+        session.add(ArticleSource(article_id=art.id, post_id=docs["private_post"][1]))
+    docs["private_source_draft"] = ("article", art.id)
     headers = {role: bearer(user) for role, user in users.items()}
     headers["anonymous"] = {}
     return type("Scene", (), {"users": users, "headers": headers, "docs": docs})()

@@ -467,11 +467,9 @@ def test_another_members_bookmarks_notifications_and_tokens_never_show_in_lists(
         assert link not in matrix.html["other"].get("/saved").get_data(as_text=True)
 
 
-@pytest.mark.xfail(strict=True, reason="known leak, see the docstring: reported to the lead, needs a rule for drafts")
 def test_a_draft_promoted_from_a_private_channel_is_hidden_like_its_promotion(app, scene, matrix):
-    """The curator (in #secret) promoted a private post; the admin is not in #secret, so the
-    promotion is 404 to the admin - but its draft article, the private thread's whole text in a
-    space the admin reads, is 200 (by id, and in search suggestions). One of the two rules is wrong."""
+    """The curator (in #secret) promoted a private post; the admin is not in #secret: until it is
+    published, the draft (the private thread's text) is as hidden from the admin as the promotion."""
     promotion = db.session.get(Promotion, scene["private_promotion"])
     assert promotion.article_id is not None
     with app.app_context():

@@ -18,7 +18,7 @@ from cairn.curation.candidate_models import Candidate
 from cairn.curation.models import Promotion
 from cairn.errors import Forbidden, NotFound, RuleViolation
 from cairn.extensions import db
-from cairn.kb.models import Article, ArticleFlag, Space, article_groups, space_groups
+from cairn.kb.models import Article, ArticleFlag, ArticleSource, Space, article_groups, space_groups
 from cairn.stream.models import Channel, Notification, Post, channel_members
 
 READABLE_STATUSES = ("published", "archived")
@@ -152,8 +152,26 @@ def effective_groups(article: Article) -> set[int]:
     return article.group_ids or article.space.group_ids
 
 
+def private_source_channels(article: Article) -> list[Channel]:
+    """The private channels an unpublished article was promoted from (none once it is readable:
+    publishing is the disclosure decision, taken by a curator who reads those channels)."""
+    if article.status in READABLE_STATUSES or article.id is None:
+        return []
+    return list(db.session.scalars(select(Channel).where(
+        Channel.private.is_(True),
+        Channel.id.in_(select(Post.channel_id).join(ArticleSource, ArticleSource.post_id == Post.id)
+                       .where(ArticleSource.article_id == article.id)))))
+
+
 def can_read_article(user: User, article: Article) -> bool:
-    if user.is_admin or user.id in (article.author_id, article.owner_id):
+    """Readers: its author and owner; else its groups' members once it is published or archived,
+    curators (of those groups) before - and before publication, only those who also read every
+    private channel it was promoted from (a draft holds the private thread's text)."""
+    if user.id in (article.author_id, article.owner_id):
+        return True
+    if not all(can_read_channel(user, c) for c in private_source_channels(article)):
+        return False
+    if user.is_admin:
         return True
     groups = effective_groups(article)
     if groups and not (user.group_ids & groups):
@@ -273,9 +291,19 @@ def visible_spaces_clause(user: User) -> ColumnElement[bool]:
     return or_(no_groups, mine)
 
 
+def _private_sources_unread_clause(user: User) -> ColumnElement[bool]:
+    """An article drafted from a post in a private channel the user is not a member of."""
+    mine = select(channel_members.c.channel_id).where(channel_members.c.user_id == user.id)
+    return exists().where(ArticleSource.article_id == Article.id, ArticleSource.post_id == Post.id,
+                          Post.channel_id == Channel.id, Channel.private.is_(True), Channel.id.not_in(mine))
+
+
 def visible_articles_clause(user: User) -> ColumnElement[bool]:
+    """The SQL form of ``can_read_article``."""
+    mine = or_(Article.author_id == user.id, Article.owner_id == user.id)
+    sources_ok = or_(Article.status.in_(READABLE_STATUSES), ~_private_sources_unread_clause(user))
     if user.is_admin:
-        return true()
+        return or_(mine, sources_ok)
     my_groups = select(group_members.c.group_id).where(group_members.c.user_id == user.id)
     has_own = exists().where(article_groups.c.article_id == Article.id)
     own_ok = exists().where(article_groups.c.article_id == Article.id, article_groups.c.group_id.in_(my_groups))
@@ -283,8 +311,7 @@ def visible_articles_clause(user: User) -> ColumnElement[bool]:
     space_ok = exists().where(space_groups.c.space_id == Article.space_id, space_groups.c.group_id.in_(my_groups))
     groups_ok = or_(and_(has_own, own_ok), and_(~has_own, or_(space_open, space_ok)))
     status_ok = Article.status.in_(READABLE_STATUSES) if not user.is_curator else true()
-    mine = or_(Article.author_id == user.id, Article.owner_id == user.id)
-    return or_(mine, and_(groups_ok, status_ok))
+    return or_(mine, and_(groups_ok, status_ok, sources_ok))
 
 
 def access_space(user: User, space_id: int) -> Space:
@@ -375,6 +402,13 @@ def search_tokens(user: User) -> list[str]:
         .where(channel_members.c.user_id == user.id, Channel.private.is_(True))
     ).all()
     tokens += [f"channel:{c}" for c in private]
+    if user.is_curator:  # unpublished articles drafted from private channels: one token each
+        drafts = select(Article.id).where(
+            Article.status.not_in(READABLE_STATUSES),
+            exists().where(ArticleSource.article_id == Article.id, ArticleSource.post_id == Post.id,
+                           Post.channel_id == Channel.id, Channel.private.is_(True)),
+            visible_articles_clause(user))
+        tokens += [f"article:{a}" for a in db.session.scalars(drafts)]
     return tokens
 
 
@@ -384,7 +418,10 @@ def post_acl(post: Post) -> list[str]:
 
 def article_acl(article: Article) -> list[str]:
     groups = sorted(effective_groups(article))
-    tokens = ["admin", f"user:{article.author_id}", f"user:{article.owner_id}"]
+    tokens = [f"user:{article.author_id}", f"user:{article.owner_id}"]
+    if private_source_channels(article):  # its readers beyond these two hold its own token
+        return [*tokens, f"article:{article.id}"]
+    tokens.append("admin")
     if article.status in READABLE_STATUSES:
         tokens += [f"group:{g}" for g in groups] if groups else ["public"]
     else:
