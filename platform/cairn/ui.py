@@ -6,6 +6,8 @@ cards called them hundreds of times. These helpers give the same markup from Pyt
 
 from __future__ import annotations
 
+import secrets
+
 from flask import g, url_for
 from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup, escape
@@ -37,6 +39,9 @@ _HEAD = ('<svg class="icon icon-{name}" viewBox="0 0 24 24" width="16" height="1
          'stroke="currentColor" stroke-width="2" stroke-linecap="round" stroke-linejoin="round" ')
 _UNLABELLED: dict[str, Markup] = {}
 _MARK = 987654321  # a post id no real URL part contains
+# what csrf_field() gives while a cached post card renders (cairn.stream.cards fills it in per request);
+# random per process, so no post can contain it
+CSRF_SLOT = Markup('<input type="hidden" name="csrf_token" value="card-slot-%s">') % secrets.token_hex(16)
 
 
 def icon(name: str, label: str | None = None) -> Markup:
@@ -66,6 +71,8 @@ def post_url(endpoint: str, post_id: int, **values) -> str:
 
 def csrf_field() -> Markup:
     """The hidden CSRF field of a form: one signed token per request (Flask-WTF's), built once."""
+    if g.get("_csrf_slot"):
+        return CSRF_SLOT
     field = g.get("_csrf_field")
     if field is None:
         field = g._csrf_field = Markup('<input type="hidden" name="csrf_token" value="%s">') % generate_csrf()

@@ -9,7 +9,7 @@ from flask import current_app
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.orm import defaultload
+from sqlalchemy.orm import defaultload, lazyload, selectinload
 
 from cairn import audit, live, outbox
 from cairn.auth import permissions as perm
@@ -203,9 +203,11 @@ def timeline(actor: User, channel_id: int, cursor: str | None = None, limit: int
     q = (select(Post).where(Post.channel_id == channel.id, Post.parent_id.is_(None),
                             perm.shown_posts_clause(actor))
          .order_by(Post.id.desc()).limit(limit + 1)
-         # a page shows its authors' and reactors' names, never their groups: no query for those
-         .options(defaultload(Post.author).lazyload(User.groups),
-                  defaultload(Post.reactions).defaultload(Reaction.user).lazyload(User.groups)))
+         # a page shows its authors' and reactors' names, never their groups: no query for those;
+         # the channel is the one just checked (already in the session), and reactions come with
+         # their people in one query
+         .options(defaultload(Post.author).lazyload(User.groups), lazyload(Post.channel),
+                  selectinload(Post.reactions).joinedload(Reaction.user).lazyload(User.groups)))
     if after:
         q = q.where(Post.id < after[0])
     posts = list(db.session.scalars(q))

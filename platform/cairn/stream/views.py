@@ -13,7 +13,7 @@ from cairn.curation.actions import promoted_articles
 from cairn.extensions import limiter
 from cairn.forms import load_form
 from cairn.kb.actions import list_spaces
-from cairn.stream import actions, members, moderation, signals, unread
+from cairn.stream import actions, cards, members, moderation, signals, unread
 from cairn.stream.rendering import decorate
 from cairn.stream.schemas import (
     ChannelCreate,
@@ -48,6 +48,9 @@ def post_html(html: str):
 def post_markdown(body: str):
     """Markdown source (an earlier revision) shown as a post would show it."""
     return decorate(render_markdown(body))
+
+
+bp.add_app_template_global(cards.post_card, "cached_post_card")
 
 
 @bp.app_context_processor
