@@ -76,6 +76,8 @@ GET    api_stream.list_bookmarks             -                   login  ok     o
 GET    api_candidates.list_candidates        -                   login  deny   deny   ok     ok
 POST   api_candidates.dismiss_candidate      public_candidate    login  deny   deny   ok     ok
 POST   api_candidates.dismiss_candidate      private_candidate   login  deny   deny   ok     hide
+POST   api_candidates.restore_candidate      public_candidate    login  deny   deny   ok     ok
+POST   api_candidates.restore_candidate      private_candidate   login  deny   deny   ok     hide
 GET    api_stream.list_channels              -                   login  ok     ok     ok     ok
 POST   api_stream.create_channel             -                   login  ok     ok     ok     ok
 GET    api_stream.get_channel                general             login  ok     ok     ok     ok
@@ -202,6 +204,8 @@ POST   kb.new_article                        -                   login  ok     o
 GET    candidates.queue                      -                   login  deny   deny   ok     ok
 POST   candidates.dismiss                    public_candidate    login  deny   deny   ok     ok
 POST   candidates.dismiss                    private_candidate   login  deny   deny   ok     hide
+POST   candidates.restore                    public_candidate    login  deny   deny   ok     ok
+POST   candidates.restore                    private_candidate   login  deny   deny   ok     hide
 GET    stream.channels                       -                   login  ok     ok     ok     ok
 POST   stream.create_channel                 -                   login  ok     ok     ok     ok
 GET    stream.channel                        general             login  ok     ok     ok     ok
