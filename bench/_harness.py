@@ -20,37 +20,22 @@ import socket
 import subprocess
 import sys
 import tempfile
-import time
 import urllib.error
 import urllib.request
 import uuid
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, Self
+
+from bench._services import RedisServer, free_port, wait_for
+
+__all__ = ["PASSWORD", "Api", "Proc", "Stack", "free_port", "percentiles", "pg_reachable", "seed_people", "wait_for"]
 
 ROOT = Path(__file__).resolve().parents[1]
 PG_ADMIN_URL = os.environ.get("CAIRN_BENCH_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 PASSWORD = "bench-password-1"
 EXCEPTION_LINE = re.compile(r"^[A-Za-z_][\w.]*(Error|Exception|Exit|Interrupt)\b(: |$)")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def wait_for(check: Callable[[], Any], timeout: float, what: str, interval: float = 0.1) -> Any:
-    """Poll ``check`` until it returns something truthy; raise TimeoutError naming ``what``."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = check()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"timed out after {timeout:.0f}s waiting for {what}")
-        time.sleep(interval)
 
 
 def percentiles(values: Iterable[float], points: Iterable[int] = (50, 95, 99)) -> dict[int, float]:
@@ -134,8 +119,8 @@ class Stack:
     def __init__(self, name: str, **settings: Any) -> None:
         self.folder = Path(tempfile.mkdtemp(prefix=f"cairn-{name}-"))
         self.db_name = f"cairn_{name}_{os.getpid()}_{uuid.uuid4().hex[:6]}"
-        self.redis_port = free_port()
-        self.redis_url = f"redis://127.0.0.1:{self.redis_port}/0"
+        self.redis = RedisServer(self.folder / "redis")  # restarted on the same port after stop_redis
+        self.redis_port, self.redis_url = self.redis.port, self.redis.url
         self.settings: dict[str, Any] = {
             "instance": str(self.folder / "instance"),
             "index_dir": str(self.folder / "index"),
@@ -145,7 +130,6 @@ class Stack:
             **settings,
         }
         self.procs: list[Proc] = []
-        self.redis: subprocess.Popen | None = None
         self.web_url = ""
         self._app = None
 
@@ -201,37 +185,10 @@ class Stack:
 
     def start_redis(self) -> str:
         """A private redis-server on this stack's port (again on the same port after stop_redis)."""
-        import redis
-
-        server = shutil.which("redis-server")
-        if server is None:
-            raise RuntimeError("redis-server is not installed")
-        folder = self.folder / "redis"
-        folder.mkdir(exist_ok=True)
-        self.redis = subprocess.Popen(
-            [server, "--port", str(self.redis_port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-             "--dir", str(folder)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        client = redis.Redis.from_url(self.redis_url, socket_connect_timeout=1)
-
-        def answers() -> bool:
-            try:
-                return bool(client.ping())
-            except redis.RedisError:
-                return False
-
-        wait_for(answers, 15, f"redis-server on port {self.redis_port}")
-        client.close()
-        return self.redis_url
+        return self.redis.start()
 
     def stop_redis(self) -> None:
-        if self.redis is not None and self.redis.poll() is None:
-            self.redis.terminate()
-            try:
-                self.redis.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.redis.kill()
-                self.redis.wait()
-        self.redis = None
+        self.redis.stop()
 
     def redis_client(self):
         import redis

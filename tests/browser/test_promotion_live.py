@@ -8,19 +8,17 @@ promotion to Redis and only a ``celery -A workers.celery_app worker`` subprocess
 from __future__ import annotations
 
 import os
-import shutil
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import redis
 from sqlalchemy import select
 
+from bench._services import RedisServer, redis_server_path
 from cairn.extensions import db
 from cairn.stream import actions as stream
 from tests.browser.conftest import World, serve_world
-from tests.integration.conftest import Worker, free_port, wait_for
+from tests.integration.conftest import Worker
 
 pytest.importorskip("playwright.sync_api", reason="browser tests need the playwright package")
 from playwright.sync_api import expect
@@ -30,27 +28,10 @@ ROOT = Path(__file__).resolve().parents[2]
 
 @pytest.fixture
 def redis_url(tmp_path) -> Iterator[str]:
-    server = shutil.which("redis-server")
-    if server is None:
+    if redis_server_path() is None:
         pytest.skip("needs redis-server on PATH")
-    port = free_port()
-    proc = subprocess.Popen([server, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-                             "--dir", str(tmp_path)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"redis://127.0.0.1:{port}/0"
-    client = redis.Redis.from_url(url, socket_connect_timeout=1)
-
-    def answers() -> bool:
-        try:
-            return bool(client.ping())
-        except redis.RedisError:
-            return False
-
-    try:
-        wait_for(answers, 10, "the private redis-server")
-        yield url
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
+    with RedisServer(tmp_path / "redis") as server:
+        yield server.url
 
 
 @pytest.fixture

@@ -1,7 +1,7 @@
 """Real Celery workers on a real Redis: no eager mode, no mocks.
 
 Each test gets a non-eager app whose broker is a private ``redis-server`` started for the session
-on a free port (so concurrent test runs on the same machine cannot steal each other's tasks), or,
+on a free port (bench/_services.py; so concurrent test runs on the same machine cannot steal each other's tasks), or,
 when ``redis-server`` is not installed, CAIRN_TEST_REDIS_URL / redis://127.0.0.1:6379/11. The
 Redis database is flushed before every test. Workers are ``celery -A workers.celery_app worker``
 subprocesses with the same CAIRN_* settings as the test app (same database, same index folder);
@@ -11,12 +11,10 @@ every worker a test starts is stopped (or killed) in teardown.
 from __future__ import annotations
 
 import os
-import shutil
 import signal
 import socket
 import subprocess
 import sys
-import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -27,37 +25,21 @@ import redis
 from celery import Celery
 from sqlalchemy import select, text
 
+from bench._services import RedisServer, free_port, redis_server_path, wait_for
 from cairn.extensions import db
 from cairn.outbox import OutboxEvent
 from tests.conftest import _empty_tables, make_app
+
+__all__ = ["Worker", "blocking_writes", "free_port", "outbox_events", "wait_for", "waiting_on_lock"]
 
 ROOT = Path(__file__).resolve().parents[2]
 WORKER_READY_TIMEOUT = 30.0
 FALLBACK_REDIS_URL = "redis://127.0.0.1:6379/11"
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def wait_for(check: Callable[[], object], timeout: float, what: str, interval: float = 0.1):
-    """Poll ``check`` until it returns something truthy; fail with ``what`` after ``timeout`` s."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = check()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            pytest.fail(f"timed out after {timeout:.0f}s waiting for {what}")
-        time.sleep(interval)
-
-
 @pytest.fixture(scope="session")
 def redis_url(tmp_path_factory) -> Iterator[str]:
-    server = shutil.which("redis-server")
-    if server is None:
+    if redis_server_path() is None:
         url = os.environ.get("CAIRN_TEST_REDIS_URL", FALLBACK_REDIS_URL)
         try:
             redis.Redis.from_url(url, socket_connect_timeout=2).ping()
@@ -65,31 +47,8 @@ def redis_url(tmp_path_factory) -> Iterator[str]:
             pytest.fail(f"integration tests need Redis: no redis-server on PATH and {url} answers {exc}")
         yield url
         return
-    port = free_port()
-    folder = tmp_path_factory.mktemp("redis")
-    proc = subprocess.Popen(
-        [server, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-         "--dir", str(folder)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"redis://127.0.0.1:{port}/0"
-    client = redis.Redis.from_url(url, socket_connect_timeout=1)
-
-    def answers() -> bool:
-        try:
-            return bool(client.ping())
-        except redis.RedisError:
-            return False
-
-    try:
-        wait_for(answers, 10, f"redis-server on port {port}")
-        yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+    with RedisServer(tmp_path_factory.mktemp("redis")) as server:
+        yield server.url
 
 
 @pytest.fixture
@@ -132,7 +91,7 @@ class Worker:
         self.name = f"it-{uuid.uuid4().hex[:8]}@{socket.gethostname()}"
         self.log_path = log_path
         self.broker_url = broker_url
-        self._log = open(log_path, "wb")
+        self._log = open(log_path, "wb")  # noqa: SIM115  (open while the worker runs; closed in stop)
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "celery", "-A", "workers.celery_app", "worker", "-Q", queues,
              "-c", "1", "--pool", "solo", "--loglevel", "INFO", "-n", self.name, "--without-mingle",
@@ -145,7 +104,7 @@ class Worker:
     def alive(self) -> bool:
         return self.proc.poll() is None
 
-    def wait_ready(self, timeout: float = WORKER_READY_TIMEOUT) -> "Worker":
+    def wait_ready(self, timeout: float = WORKER_READY_TIMEOUT) -> Worker:
         control = Celery(broker=self.broker_url)
         control.conf.broker_connection_timeout = 2
         try:

@@ -10,18 +10,19 @@ from __future__ import annotations
 import http.client
 import os
 import secrets
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 import redis
 
+from bench._services import free_port, wait_for
 from cairn.extensions import db
 from tests.conftest import _empty_tables, make_app
+
+__all__ = ["WebServer", "free_port", "wait_for"]
 
 ROOT = Path(__file__).resolve().parents[2]
 REDIS_URL = os.environ.get("CAIRN_TEST_LIVE_REDIS_URL", "redis://127.0.0.1:6379/14")
@@ -52,23 +53,6 @@ def redis_prefix() -> Iterator[str]:
     if keys:
         client.delete(*keys)
     client.close()
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def wait_for(check: Callable[[], object], timeout: float, what: str, interval: float = 0.1):
-    deadline = time.monotonic() + timeout
-    while True:
-        value = check()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            pytest.fail(f"timed out after {timeout:.0f}s waiting for {what}")
-        time.sleep(interval)
 
 
 class WebServer:
