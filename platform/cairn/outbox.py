@@ -19,7 +19,7 @@ from typing import Any
 from sqlalchemy import JSON, Integer, String, func, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from cairn.extensions import Base, db
+from cairn.extensions import Base, commit_without_flush_wait, db
 from cairn.models_base import UTCDateTime, utcnow
 
 log = logging.getLogger(__name__)
@@ -62,7 +62,7 @@ def emit(session: Session, kind: str, **payload: Any) -> OutboxEvent:
 def flush_after_commit(session: Session) -> None:
     """Registered with the Database in create_app: dispatch what the transaction emitted."""
     events = session.info.pop(PENDING_KEY, [])
-    dispatch([e.id for e in events if e.id is not None])
+    _send([(e.id, e.kind) for e in events if e.id is not None])  # no need to read them back
 
 
 def discard_after_rollback(session: Session) -> None:
@@ -73,23 +73,31 @@ def dispatch(event_ids: list[int]) -> int:
     """Enqueue each event's task; an unreachable broker leaves the event for redispatch."""
     if not event_ids:
         return 0
+    return _send(db.session.execute(select(OutboxEvent.id, OutboxEvent.kind)
+                                    .where(OutboxEvent.id.in_(event_ids))).all())
+
+
+def _send(events: list[tuple[int, str]]) -> int:
+    if not events:
+        return 0
     sent: list[int] = []
     session = db.session()
-    events = session.scalars(select(OutboxEvent).where(OutboxEvent.id.in_(event_ids))).all()
-    for event in events:
-        handler = _handlers.get(event.kind)
+    for event_id, kind in events:
+        handler = _handlers.get(kind)
         if handler is None:
-            log.error("no outbox handler for %r (event %s)", event.kind, event.id)
+            log.error("no outbox handler for %r (event %s)", kind, event_id)
             continue
         try:
-            handler.send(event.id)
+            handler.send(event_id)
         except Exception as exc:  # noqa: BLE001 - broker down: the periodic redispatch will retry
-            log.warning("outbox event %s not dispatched: %s", event.id, exc)
+            log.warning("outbox event %s not dispatched: %s", event_id, exc)
             continue
-        sent.append(event.id)
+        sent.append(event_id)
     # marked after every send, in one write: a write between two sends would hold SQLite's lock
     # while an eager task (tests) writes its event's processed_at on its own connection
     if sent:
+        # a mark lost to a database crash only sends the event once more (handlers are idempotent)
+        commit_without_flush_wait(session)
         session.execute(
             update(OutboxEvent)
             .where(OutboxEvent.id.in_(sent))

@@ -4,7 +4,9 @@ panels and the notifications of the people in a promoted thread."""
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from datetime import timedelta
+
+from sqlalchemy import func, select, update
 
 from cairn import outbox
 from cairn.audit import AuditEvent
@@ -12,6 +14,7 @@ from cairn.curation import pipeline
 from cairn.curation.models import Promotion
 from cairn.extensions import db
 from cairn.kb.models import Article, ArticleRevision
+from cairn.models_base import utcnow
 from cairn.stream.models import Notification
 from tests.conftest import csrf_token
 
@@ -252,3 +255,58 @@ def test_member_cannot_use_the_tray_or_see_promotion_panels(client, people, bear
     assert client.post("/promotions/tray", data={"csrf_token": token, "post_id": question["id"]}).status_code == 403
     assert client.get(f"/promotions/{state['id']}/progress").status_code in (403, 404)
     assert client.get("/promotions/new").status_code == 403
+
+
+def _queued_promotion(people, body: str = "Where is the quokka runbook?", replies: tuple[str, ...] = ()) -> tuple[int, list]:
+    """A queued promotion of a new post (and its replies), made without the API: (id, posts)."""
+    from cairn.kb import actions as kb
+    from cairn.stream import actions as stream
+    chan = stream.create_channel(people.admin, "ops", "", False, [people.member.id])
+    root = stream.create_post(people.member, chan.id, body)
+    posts = [root] + [stream.create_post(people.admin, chan.id, text, parent_id=root.id) for text in replies]
+    space = kb.create_space(people.curator, "Runbooks", "")
+    db.session.add(Promotion(requester_id=people.curator.id, post_ids=[root.id], active_key=str(root.id),
+                             space_id=space.id))
+    db.session.commit()
+    return db.session.scalar(select(Promotion.id)), posts
+
+
+def test_a_step_whose_earlier_result_was_lost_waits_for_the_takeover_which_redoes_it(app, people):
+    # the claim and the first steps commit without waiting for the WAL flush: a database crash may
+    # lose the newest of them, never a later one without the earlier
+    pid, _posts = _queued_promotion(people)
+    assert pipeline.start_promotion(pid) == ("start", list(pipeline.STEPS))
+    assert pipeline.run_step("snapshot", pid) == "running"
+    db.session.execute(update(Promotion).where(Promotion.id == pid).values(snapshot=None))  # lost
+    db.session.commit()
+
+    for step in pipeline.STEPS[1:]:  # the rest of the chain finds the snapshot missing: no-ops
+        assert pipeline.run_step(step, pid) == "running"
+    p = db.session.get(Promotion, pid, populate_existing=True)
+    assert (p.screened, p.duplicates_checked_at, p.article_id) == (None, None, None)
+    assert pipeline.start_promotion(pid) == ("running", [])  # the chain's lease has not run out
+
+    db.session.execute(update(Promotion).where(Promotion.id == pid)
+                       .values(updated_at=utcnow() - timedelta(seconds=pipeline.lease_seconds() + 1)))
+    db.session.commit()
+    assert pipeline.start_promotion(pid) == ("start", list(pipeline.STEPS))  # from the lost step
+    for step in pipeline.STEPS:
+        pipeline.run_step(step, pid)
+    p = db.session.get(Promotion, pid, populate_existing=True)
+    assert (p.status, p.attempts) == ("needs_review", 2)
+    assert db.session.scalar(select(func.count()).select_from(Article)) == 1
+
+
+def test_a_lone_root_brings_its_live_replies_and_a_lone_reply_comes_alone(app, people):
+    from cairn.stream import actions as stream
+    from cairn.stream.moderation import hide_post
+    _pid, (root, first, hidden, last) = _queued_promotion(
+        people, replies=("Use the vault.", "Spam, hidden by a moderator.", "Then restart the api."))
+    hide_post(people.admin, hidden.id, "spam")
+    db.session.rollback()
+    assert [p.id for p in pipeline.snapshot_posts(people.curator, [root.id])] == [root.id, first.id, last.id]
+    assert [p.id for p in pipeline.snapshot_posts(people.curator, [first.id])] == [first.id]
+    # two chosen posts of which one is gone: the remaining root brings its replies as if chosen alone
+    stream.delete_post(people.admin, first.id)
+    db.session.rollback()
+    assert [p.id for p in pipeline.snapshot_posts(people.curator, [root.id, first.id])] == [root.id, last.id]

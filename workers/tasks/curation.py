@@ -32,7 +32,7 @@ def run_promotion_event(self, event_id: int) -> str | None:
         return None  # processed: the chain it started has finished
     promotion_id = payload["promotion_id"]
     try:
-        state, steps = pipeline.start_promotion(promotion_id, event_id)
+        state, steps = pipeline.start_promotion(promotion_id, event_id, fresh=False)
         if state == "start":
             send_chain(self.app, promotion_id, event_id, steps)
             return "started: " + ",".join(steps)

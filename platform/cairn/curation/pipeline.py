@@ -17,19 +17,19 @@ from datetime import timedelta
 
 from flask import current_app
 from sqlalchemy import select, update
-from sqlalchemy.orm import lazyload
+from sqlalchemy.orm import defaultload, joinedload, lazyload
 
 from cairn import audit, outbox, search
 from cairn.auth import permissions as perm
 from cairn.auth.models import User
 from cairn.curation.models import Promotion
 from cairn.curation.policy import screen_for_policy
-from cairn.extensions import db
+from cairn.extensions import commit_without_flush_wait, db
 from cairn.kb import actions as kb
 from cairn.kb.models import Article, ArticleSource, Space
 from cairn.models_base import utcnow
 from cairn.stream.actions import notify
-from cairn.stream.models import Post
+from cairn.stream.models import Channel, Post
 from cairn.text import hashtags, plain_text
 
 STEPS = ("snapshot", "screen", "duplicates", "draft", "notify")
@@ -44,9 +44,20 @@ def _target(promotion_id: int) -> str:
     return f"promotion:{promotion_id}"
 
 
-def _load(promotion_id: int) -> Promotion | None:
-    db.session.rollback()  # read what is committed now, not what this session saw before
-    return db.session.get(Promotion, promotion_id, populate_existing=True)
+def _load(promotion_id: int, fresh: bool = True) -> Promotion | None:
+    if fresh:
+        db.session.rollback()  # read what is committed now, not what this session saw before
+    # the requester's groups load when a step reads them (snapshot, duplicates), not for every step
+    return db.session.get(Promotion, promotion_id, populate_existing=True,
+                          options=[defaultload(Promotion.requester).lazyload(User.groups)])
+
+
+def _async_commit(s) -> None:
+    """The claim and the first three steps commit without waiting for the WAL flush: a crash of
+    the database server (not of a worker) may lose their last results, and a step that finds an
+    earlier one undone leaves it to the takeover after the lease (``run_step``). The draft and
+    the notification commit durably, and flush every earlier step's commit with them."""
+    commit_without_flush_wait(s)
 
 
 def _status(promotion_id: int) -> str:
@@ -66,14 +77,15 @@ def lease_seconds() -> int:
     return int(current_app.config["CAIRN"].get("promotion_lease_seconds", 120))
 
 
-def start_promotion(promotion_id: int, event_id: int | None = None) -> tuple[str, list[str]]:
+def start_promotion(promotion_id: int, event_id: int | None = None, fresh: bool = True) -> tuple[str, list[str]]:
     """Claim the promotion for a chain: ("start", steps left) or (its status, []) to do nothing.
 
     A queued promotion is claimed; a running one is taken over only when its last sign of life is
     older than the lease (its chain was lost: worker killed, broker down between two steps);
-    otherwise a chain is on it and this delivery does nothing.
+    otherwise a chain is on it and this delivery does nothing. ``fresh=False``: go on in the
+    transaction that just read the event (``event_payload``) instead of starting another.
     """
-    p = _load(promotion_id)
+    p = _load(promotion_id, fresh)
     if p is None:
         return "missing", []
     if p.status not in ("queued", "running"):
@@ -85,6 +97,7 @@ def start_promotion(promotion_id: int, event_id: int | None = None) -> tuple[str
                                f"{p.step} step); giving up.")
     steps = remaining_steps(p)
     with db.transaction() as s:
+        _async_commit(s)
         # attempts is the version: of two deliveries that read the same row, one claims it
         claimed = s.execute(update(Promotion).where(Promotion.id == promotion_id, Promotion.attempts == p.attempts,
                                                     Promotion.status.in_(("queued", "running")))
@@ -106,8 +119,13 @@ def run_step(name: str, promotion_id: int, event_id: int | None = None) -> str:
         return "missing"
     if p.status != "running":
         return p.status  # failed, rejected or finished by another delivery: the chain stops here
-    if name not in remaining_steps(p):
+    left = remaining_steps(p)
+    if name not in left:
         return p.status  # done by an earlier delivery
+    if left[0] != name:
+        # an earlier step's result is not there (lost with the database server's last commits):
+        # this chain stops; the takeover after the lease starts again from that step
+        return p.status
     # a step that stored its result knows the status it left; one that found its work done by
     # another delivery (None) reads it
     return _STEPS[name](p, event_id) or _status(promotion_id)
@@ -137,17 +155,28 @@ def _store(s, promotion_id: int, guard, **values) -> bool:
 
 # --- the steps --------------------------------------------------------------------------------
 
+# reactions, the authors' groups and a channel's members load when read (the members: only for a
+# private channel), not with every snapshot
+_SNAPSHOT_LOAD = (lazyload(Post.reactions), joinedload(Post.author).lazyload(User.groups),
+                  joinedload(Post.channel).lazyload(Channel.members))
+
+
 def snapshot_posts(requester: User, post_ids: list[int]) -> list[Post]:
     """The selected posts the requester can still read; a lone thread root brings its replies."""
-    # reactions load when read (never here): not a query per snapshot
-    posts = [p for p in db.session.scalars(select(Post).options(lazyload(Post.reactions))
-                                           .where(Post.id.in_(post_ids)).order_by(Post.id))
-             if perm.can_read_post(requester, p)]
-    if len(posts) == 1 and posts[0].parent_id is None:
+    chosen = Post.id.in_(post_ids)
+    if len(post_ids) == 1:
+        # the replies come in the same query, kept only if the post is a readable thread root;
         # a reply hidden by a moderator broke a rule: it is not knowledge
-        posts += list(db.session.scalars(select(Post).options(lazyload(Post.reactions)).where(
-            Post.parent_id == posts[0].id, Post.deleted_at.is_(None), Post.hidden_at.is_(None)
-        ).order_by(Post.id)))
+        chosen |= (Post.parent_id == post_ids[0]) & Post.deleted_at.is_(None) & Post.hidden_at.is_(None)
+    found = list(db.session.scalars(select(Post).options(*_SNAPSHOT_LOAD).where(chosen).order_by(Post.id)))
+    posts = [p for p in found if p.id in post_ids and perm.can_read_post(requester, p)]
+    if len(posts) == 1 and posts[0].parent_id is None:
+        if len(post_ids) == 1:
+            posts += [p for p in found if p.parent_id == posts[0].id]
+        else:  # one readable root among several chosen posts: its replies were not asked for above
+            posts += list(db.session.scalars(select(Post).options(*_SNAPSHOT_LOAD).where(
+                Post.parent_id == posts[0].id, Post.deleted_at.is_(None), Post.hidden_at.is_(None)
+            ).order_by(Post.id)))
     return posts
 
 
@@ -159,6 +188,7 @@ def _snapshot(p: Promotion, _event_id: int | None) -> str | None:
               "author": post.author.display_name, "channel_id": post.channel_id, "channel": post.channel.name,
               "body": post.body, "created_at": post.created_at.isoformat()} for post in posts]
     with db.transaction() as s:
+        _async_commit(s)
         if not _store(s, p.id, Promotion.snapshot.is_(None), snapshot=taken, step="screen"):
             return None
         audit.record(s, p.requester_id, "promotion.snapshot", _target(p.id), posts=[t["id"] for t in taken])
@@ -174,6 +204,7 @@ def _screen(p: Promotion, _event_id: int | None) -> str | None:
         findings += result.findings
         blocked += [f"{rule} (post {post['id']})" for rule in result.blocked_by]
     with db.transaction() as s:
+        _async_commit(s)
         if blocked:
             # the findings stay for the curator to see; the text is not kept
             if _store(s, p.id, Promotion.screened.is_(None), findings=findings):
@@ -192,6 +223,7 @@ def _screen(p: Promotion, _event_id: int | None) -> str | None:
 def _duplicates(p: Promotion, _event_id: int | None) -> str | None:
     found = search.similar_articles(p.requester, "\n".join(p.screened), limit=5)
     with db.transaction() as s:
+        _async_commit(s)
         if not _store(s, p.id, Promotion.duplicates_checked_at.is_(None), duplicates=found,
                       duplicates_checked_at=utcnow(), step="draft"):
             return None
@@ -289,11 +321,12 @@ _STEPS: dict[str, Callable[[Promotion, int | None], str | None]] = {
 
 
 def event_payload(event_id: int) -> dict | None:
-    """The payload of an outbox event not processed yet (None once it is, or when it is gone)."""
+    """The payload of an outbox event not processed yet (None once it is, or when it is gone).
+
+    The read's transaction stays open: ``start_promotion(..., fresh=False)`` goes on in it."""
     db.session.rollback()
     row = db.session.execute(select(outbox.OutboxEvent.payload, outbox.OutboxEvent.processed_at)
                              .where(outbox.OutboxEvent.id == event_id)).first()
-    db.session.rollback()
     return dict(row.payload) if row is not None and row.processed_at is None else None
 
 
