@@ -15,6 +15,7 @@ Usage: python bench/promotion.py [--quick] [--runs 50] [--drain 1000] [--concurr
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import sys
 import time
@@ -96,6 +97,25 @@ def task_seconds(*logs: str) -> dict[str, list[float]]:
     return seconds
 
 
+def cpu_seconds(stack: Stack) -> dict[str, float]:
+    """CPU seconds used so far by the default worker's and the index worker's process groups and by
+    the PostgreSQL backends of the stack's database (from /proc: Linux only, else empty)."""
+    groups = {stack.default_worker.proc.pid: "default worker", stack.index_worker.proc.pid: "index worker"}
+    used: dict[str, float] = {}
+    tick = os.sysconf("SC_CLK_TCK")
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            who = groups.get(int(fields[2]))  # the process group
+            if who is None and stack.db_name.encode() in (stat.parent / "cmdline").read_bytes():
+                who = "PostgreSQL"
+        except (OSError, IndexError, ValueError):
+            continue  # gone meanwhile
+        if who:
+            used[who] = used.get(who, 0.0) + (int(fields[11]) + int(fields[12])) / tick
+    return used
+
+
 def measure_drain(stack: Stack, api: Api, posts: list[int], space_id: int, concurrency: int) -> dict:
     stack.default_worker.stop()
     before = status_counts(stack)
@@ -112,6 +132,7 @@ def measure_drain(stack: Stack, api: Api, posts: list[int], space_id: int, concu
 
     wait_for(started, 120, "the first promotion to start", interval=0.05)
     t_start = time.perf_counter()
+    cpu_before, load_before = cpu_seconds(stack), os.getloadavg()[0]
     finished = {"needs_review", "failed"}
 
     def drained() -> bool:
@@ -120,12 +141,15 @@ def measure_drain(stack: Stack, api: Api, posts: list[int], space_id: int, concu
 
     wait_for(drained, 1800, f"{len(ids)} promotions to finish", interval=0.1)
     seconds = time.perf_counter() - t_start
+    cpu = {who: used - cpu_before.get(who, 0.0) for who, used in cpu_seconds(stack).items()}
+    load = (load_before + os.getloadavg()[0]) / 2
     after = status_counts(stack)
     index_before = len(task_seconds(index_log_before).get("index", []))
     steps = task_seconds(stack.default_worker.log(), stack.index_worker.log())
     steps["index"] = steps.get("index", [])[index_before:]
     return {"count": len(ids), "seconds": seconds, "rate": len(ids) / seconds, "queued_in": queued_in,
-            "failed": after.get("failed", 0) - before.get("failed", 0), "steps": steps}
+            "failed": after.get("failed", 0) - before.get("failed", 0), "steps": steps, "cpu": cpu,
+            "load": load}
 
 
 def main() -> None:
@@ -162,6 +186,10 @@ def main() -> None:
               + ", ".join(f"{name} {sum(steps[name]) / len(steps[name]):.3f}" for name in order if steps.get(name))
               + f"; {per_promotion:.3f} s of default-worker time per promotion; index worker: "
               f"{len(steps['index'])} commits, {sum(steps['index']):.1f} s busy")
+        # the machine is shared: CPU per promotion says what the drain costs whatever else runs
+        print("drain CPU per promotion: " + ", ".join(f"{who} {used / drain['count'] * 1000:.0f} ms"
+                                                     for who, used in sorted(drain["cpu"].items()))
+              + f" (of {os.cpu_count()} cores; load average about {drain['load']:.1f} during the drain)")
 
 
 if __name__ == "__main__":
