@@ -6,6 +6,9 @@ posts with reactions) and bench/_bare_app.py (one route returning a small JSON o
 processes with keep-alive connections hit each server in turn for the same time, alternating
 rounds so that the shared machine's noise falls on both. Printed: rps of each, and the ratio
 (target >= 0.5). The client runs on the same 2 cores as the servers, which caps the bare figure.
+Also printed: the CPU time each server's gunicorn processes spent per request (from /proc; the
+stream page's PostgreSQL and Redis time is not in it), a figure that other load on a shared
+machine disturbs much less than requests per second.
 
 Usage: python bench/rps.py [--quick] [--seconds 15] [--rounds 2] [--procs 4] [--threads 4]
 """
@@ -15,6 +18,7 @@ from __future__ import annotations
 import argparse
 import http.client
 import multiprocessing
+import os
 import re
 import sys
 import threading
@@ -73,6 +77,24 @@ def measure(pool, url: str, cookie: str, seconds: float, procs: int, threads: in
     return sum(r[0] for r in results), sum(r[1] for r in results), [t for r in results for t in r[2]]
 
 
+def gunicorn_cpu(master_pid: int) -> float:
+    """CPU seconds (user + system) used so far by a gunicorn master and its live workers."""
+    tick = os.sysconf("SC_CLK_TCK")
+    pids = [master_pid]
+    try:
+        pids += [int(p) for p in Path(f"/proc/{master_pid}/task/{master_pid}/children").read_text().split()]
+    except OSError:
+        pass
+    total = 0.0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # a worker that was replaced meanwhile
+        total += (int(fields[11]) + int(fields[12])) / tick
+    return total
+
+
 def seed_channel(stack: Stack, seeded: dict) -> None:
     from sqlalchemy import select
 
@@ -117,6 +139,8 @@ def main() -> None:
         stack.up(web_workers=args.web_workers, web_threads=args.web_threads)
         bare = stack.start_web("bench._bare_app:app", workers=args.web_workers, threads=args.web_threads,
                                name="gunicorn-bare", ready_path="/")
+        masters = {"stream page": next(p.pid for p in stack.procs if p.name == "gunicorn"),
+                   "bare JSON": next(p.pid for p in stack.procs if p.name == "gunicorn-bare")}
         seeded = seed_people(stack)
         seed_channel(stack, seeded)
         cookie = login_cookie(stack.web_url, seeded["members"][0])
@@ -125,12 +149,15 @@ def main() -> None:
               f"{args.rounds} round(s) of {args.seconds:.0f} s per server; gunicorn workers="
               f"{args.web_workers or 'config default'} threads={args.web_threads or 'config default'}")
         totals = {"stream page": [0, 0, 0.0, []], "bare JSON": [0, 0, 0.0, []]}
+        cpu = {"stream page": 0.0, "bare JSON": 0.0}
         with multiprocessing.get_context("spawn").Pool(args.procs) as pool:
             measure(pool, page, cookie, 1, args.procs, 1)  # warm both up
             measure(pool, bare + "/", "", 1, args.procs, 1)
             for r in range(args.rounds):
                 for label, url, cookie_ in (("bare JSON", bare + "/", ""), ("stream page", page, cookie)):
+                    cpu_before = gunicorn_cpu(masters[label])
                     ok, errors, times = measure(pool, url, cookie_, args.seconds, args.procs, args.threads)
+                    cpu[label] += gunicorn_cpu(masters[label]) - cpu_before
                     t = totals[label]
                     t[0] += ok
                     t[1] += errors
@@ -142,6 +169,9 @@ def main() -> None:
             pct = percentiles(t[3])
             print(f"{label:11}: {rps[label]:8.1f} requests/s, {t[1]} errors, latency p50 {pct[50] * 1000:.1f} ms "
                   f"p95 {pct[95] * 1000:.1f} ms p99 {pct[99] * 1000:.1f} ms")
+        per_request = {label: cpu[label] / t[0] * 1000 if t[0] else float("nan") for label, t in totals.items()}
+        print(f"server CPU per request: stream page {per_request['stream page']:.2f} ms, bare JSON "
+              f"{per_request['bare JSON']:.2f} ms (ratio {per_request['bare JSON'] / per_request['stream page']:.3f})")
         ratio = rps["stream page"] / rps["bare JSON"] if rps["bare JSON"] else float("nan")
         print(f"stream page / bare JSON = {ratio:.3f}   (target >= {TARGET}) {'MET' if ratio >= TARGET else 'MISSED'}")
 

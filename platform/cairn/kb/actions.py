@@ -7,6 +7,7 @@ from collections.abc import Callable
 
 from flask import current_app
 from sqlalchemy import func, select
+from sqlalchemy.orm import defaultload
 
 from cairn import audit, outbox
 from cairn.auth import permissions as perm
@@ -113,7 +114,9 @@ def space_setting_choices(actor: User) -> tuple[list[User], list[Group]]:
 
 
 def list_spaces(actor: User) -> list[Space]:
-    return list(db.session.scalars(select(Space).where(perm.visible_spaces_clause(actor)).order_by(Space.name)))
+    # every page's sidebar lists them: the owners' groups are loaded only if something asks
+    return list(db.session.scalars(select(Space).where(perm.visible_spaces_clause(actor)).order_by(Space.name)
+                                   .options(defaultload(Space.owner).lazyload(User.groups))))
 
 
 # --- articles ---------------------------------------------------------------------------------

@@ -81,10 +81,13 @@ def leave_channel(actor: User, channel_id: int) -> None:
         channel.members = [u for u in channel.members if u.id != actor.id]
 
 
-def list_channels(user: User) -> list[Channel]:
-    return list(db.session.scalars(
-        select(Channel).where(perm.visible_channels_clause(user)).order_by(Channel.name)
-    ))
+def list_channels(user: User, *, with_members: bool = True) -> list[Channel]:
+    """The channels ``user`` may read, by name; ``with_members=False`` (the sidebar, on every page)
+    leaves their member lists unloaded until something asks for one."""
+    q = select(Channel).where(perm.visible_channels_clause(user)).order_by(Channel.name)
+    if not with_members:
+        q = q.options(lazyload(Channel.members))
+    return list(db.session.scalars(q))
 
 
 # --- posts ------------------------------------------------------------------------------------
