@@ -10,7 +10,9 @@ from cairn import search
 from cairn.auth.models import User
 from cairn.cli import reindex_command
 from cairn.extensions import db
+from cairn.search import bulk, documents
 from cairn.stream import actions as stream
+from cairn.stream import moderation, signals
 from tests import factories as f
 
 
@@ -20,7 +22,7 @@ def test_reindex_rebuilds_the_index_from_the_database_with_a_progress_bar(app, p
     posts = [f.post(people.member, chan, f"note {i} about the gopher cache") for i in range(5)]
     stream.delete_post(people.member, posts[0].id)  # a row the index must not get back
     guide = f.article(people.curator, f.space(people.curator, "Handbook"), "Gopher cache", status="published")
-    guide_id = guide.id
+    guide_id, post_ids = guide.id, [p.id for p in posts[1:]]
     app.extensions["cairn.search"].rebuild([])  # an emptied index: only the reindex can refill it
     assert search.doc_count() == 0
     # click draws the bar only on a terminal; the runner's output stands in for one
@@ -37,4 +39,29 @@ def test_reindex_rebuilds_the_index_from_the_database_with_a_progress_bar(app, p
     reader = db.session.get(User, other_id)  # the reindex expunged the session's rows
     hits = search.query(reader, "gopher").items
     assert sorted((h["kind"], h["id"]) for h in hits) == sorted(
-        [("post", p.id) for p in posts[1:]] + [("article", guide_id)])
+        [("post", i) for i in post_ids] + [("article", guide_id)])
+
+
+def test_the_bulk_reader_builds_the_same_documents_as_the_row_by_row_one(app, people):
+    staff = f.group("staff", people.member)
+    public, private = f.channel(people.member, "ops"), f.channel(people.member, "leads", private=True)
+    root = f.post(people.member, public, "how do we **rotate** the #pager keys?")
+    answer = f.post(people.other, public, "with [the runbook](https://example.com/r) and `vault`", parent=root)
+    f.post(people.curator, public, "me too", parent=root)
+    stream.add_reaction(people.curator, answer.id, "👍")
+    stream.add_reaction(people.member, answer.id, "🎉")
+    signals.mark_answer(people.member, answer.id)
+    f.post(people.member, private, "## secret plans\n\n- one\n- two")
+    stream.delete_post(people.member, f.post(people.member, public, "gone").id)
+    moderation.hide_post(people.admin, f.post(people.other, public, "spam spam").id)
+    handbook, restricted = f.space(people.curator, "Handbook"), f.space(people.curator, "Staff", groups=(staff,))
+    f.article(people.curator, handbook, "Pager keys", "### Steps\n\n1. **rotate**", status="published")
+    f.article(people.curator, restricted, "Salaries", "| a | b |\n|---|---|\n| 1 | 2 |", status="in_review")
+    f.article(people.member, handbook, "Draft", "a draft")
+
+    expected = list(documents.all_documents())
+    got = list(bulk.all_documents(batch=2))  # batches smaller than the data: the batch edges too
+
+    assert len(expected) == 7  # 4 posts (one deleted, one hidden: none) and 3 articles
+    assert got == expected
+    assert next(d for d in got if d["obj_id"] == answer.id and d["kind"] == "post")["reactions"] == 2

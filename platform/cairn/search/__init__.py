@@ -17,7 +17,7 @@ from cairn.auth import permissions as perm
 from cairn.auth.models import User
 from cairn.extensions import db
 from cairn.pagination import decode_cursor, encode_cursor
-from cairn.search import documents, spelling
+from cairn.search import bulk, documents, spelling
 from cairn.search.engine import SEARCH_LIMIT, Index
 from cairn.search.facets import facet_counts
 from cairn.search.gaps import latest_search, normalize_query
@@ -52,10 +52,11 @@ def reindex(progress=None) -> int:
 
     The index events waiting when the rebuild starts were committed with their changes, so the
     rebuild reads those changes: they are marked processed after it instead of being applied again
-    one by one (a bulk import done without a worker leaves thousands of them behind).
+    one by one (a bulk import done without a worker leaves thousands of them behind). The rows
+    are read in sets (cairn.search.bulk), not one ORM object per row.
     """
     superseded = [event_id for event_id, _ in outbox.unprocessed("index", 0, None)]
-    count = _index().rebuild(documents.all_documents(), progress=progress)
+    count = _index().rebuild(bulk.all_documents(), progress=progress)
     outbox.mark_processed(superseded)
     return count
 

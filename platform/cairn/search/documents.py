@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
+from html import unescape
 from typing import Any
 
+import nh3
 from sqlalchemy import func, select
 
 from cairn.auth import permissions as perm
@@ -21,34 +24,60 @@ def doc_key(kind: str, obj_id: int) -> str:
     return f"{kind}:{obj_id}"
 
 
+# the end of a block (or a line break, a table cell): its text must not run into the next one's
+_BLOCK_END_RE = re.compile(r"</(?:p|li|h[1-6]|pre|blockquote|td|th|tr|ul|ol|table)>|<(?:br|hr)\b[^>]*>")
+_BLANK_LINES_RE = re.compile(r"\n\s*\n")
+
+
+def reader_text(html: str, source: str = "") -> str:
+    """The text a reader sees in rendered HTML (the row's ``html``, Markdown rendered and
+    sanitised): no Markdown syntax (``## ``, ``**``, link targets) in the index or in snippets;
+    words of code, link text and headings stay. ``source`` stands in for an empty ``html``."""
+    if not html:
+        return source
+    spaced = _BLOCK_END_RE.sub(lambda m: m.group(0) + "\n", html)
+    text = unescape(nh3.clean(spaced, tags=set()))  # the highlighter escapes it again
+    return _BLANK_LINES_RE.sub("\n", text).strip()
+
+
+def post_fields(post_id: int, parent_id: int | None, body: str, html: str, created: datetime,
+                author: str, author_name: str, channel: str, acl: str, reactions: int,
+                answer: bool) -> dict[str, Any]:
+    """A post's document from its values (``post_document`` reads them from a row, the bulk
+    reindex from a few set-based queries: both build it here, so they agree)."""
+    return {
+        "id": doc_key("post", post_id),
+        "kind": "post",
+        "obj_id": post_id,
+        "title": "",
+        "body": reader_text(html, body),
+        "author": author,
+        "author_name": author_name,
+        "channel": channel,
+        "container": f"#{channel}",
+        "thread": str(parent_id or post_id),
+        "tags": " ".join(hashtags(body)),
+        "created": _naive(created),
+        "status": "posted",
+        "verified": False,
+        "reactions": reactions,
+        "answer": answer,
+        "acl": acl,
+    }
+
+
 def post_document(post: Post, accepted: set[int] | None = None) -> dict[str, Any] | None:
     """``accepted``: the ids of accepted answers among a batch of posts, when the caller read them
-    at once (reindexing); otherwise the post's own state is read."""
+    at once; otherwise the post's own state is read."""
     if post.deleted_at is not None or post.hidden_at is not None:  # hidden by a moderator: out
         return None
     if accepted is not None:
         answer = post.id in accepted
     else:
         answer = post.parent_id is not None and is_accepted_answer(post)
-    return {
-        "id": doc_key("post", post.id),
-        "kind": "post",
-        "obj_id": post.id,
-        "title": "",
-        "body": post.body,
-        "author": handle_for(post.author),
-        "author_name": post.author.display_name,
-        "channel": post.channel.name,
-        "container": f"#{post.channel.name}",
-        "thread": str(post.parent_id or post.id),
-        "tags": " ".join(hashtags(post.body)),
-        "created": _naive(post.created_at),
-        "status": "posted",
-        "verified": False,
-        "reactions": len(post.reactions),
-        "answer": answer,
-        "acl": " ".join(perm.post_acl(post)),
-    }
+    return post_fields(post.id, post.parent_id, post.body, post.html, post.created_at,
+                       handle_for(post.author), post.author.display_name, post.channel.name,
+                       " ".join(perm.post_acl(post)), len(post.reactions), answer)
 
 
 def article_document(article: Article) -> dict[str, Any]:
@@ -57,7 +86,7 @@ def article_document(article: Article) -> dict[str, Any]:
         "kind": "article",
         "obj_id": article.id,
         "title": article.title,
-        "body": article.body,
+        "body": reader_text(article.html, article.body),
         "author": handle_for(article.owner),
         "author_name": article.owner.display_name,
         "space": article.space.name.lower(),
@@ -100,8 +129,9 @@ def load_documents(kind: str, ids: list[int]) -> dict[int, dict[str, Any] | None
 
 
 def all_documents(batch: int = 1000):
-    """Every document, streamed in id order (for reindexing). Each batch of posts is read with
-    its reactions and accepted answers in three queries, not one more per reply."""
+    """Every document, streamed in id order, built from ORM rows: what the index must hold, row
+    by row (tests check the bulk reader of `cairn reindex`, cairn.search.bulk, against it). Each
+    batch of posts is read with its reactions and accepted answers in three queries."""
     last = 0
     while True:
         rows = db.session.scalars(select(Post).where(Post.id > last).order_by(Post.id).limit(batch)).all()
