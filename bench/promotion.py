@@ -107,6 +107,8 @@ def cpu_seconds(stack: Stack) -> dict[str, float]:
         try:
             fields = stat.read_text().rsplit(")", 1)[1].split()
             who = groups.get(int(fields[2]))  # the process group
+            if who == "default worker" and int(stat.parent.name) == stack.default_worker.proc.pid:
+                who = "default worker's main process"  # the broker, the pool, acks, logs; not tasks
             if who is None and stack.db_name.encode() in (stat.parent / "cmdline").read_bytes():
                 who = "PostgreSQL"
         except (OSError, IndexError, ValueError):
