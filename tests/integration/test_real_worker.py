@@ -9,7 +9,7 @@ import time
 
 import pytest
 import redis
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select, text, update
 
 from cairn import outbox
 from cairn.audit import AuditEvent
@@ -481,3 +481,34 @@ def test_broker_lost_in_the_middle_of_the_chain_ends_with_one_article(
                  "every outbox event to be processed")
     finally:
         web.extensions["cairn.engine"].dispose()
+
+
+def test_a_worker_whose_database_connections_were_dropped_retries_and_finishes_the_promotion(
+        client, people, bearer, start_worker):
+    """Workers do not test a pooled connection before use (database_pool_pre_ping is for the web):
+    the first task that meets a connection the server dropped fails, is retried, and the pool
+    replaces every connection it held."""
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("dropping a worker's connections needs PostgreSQL")
+    worker = start_worker()
+    question, _answer, space, curator = _thread_to_promote(client, people, bearer)
+    first = _request_promotion(client, curator, question["id"], space)
+    _wait_for_promotion(client, curator, first["id"])
+    wait_for(lambda: outbox.pending_count() == 0, 15, "every outbox event to be processed")
+
+    db.session.rollback()
+    dropped = db.session.scalar(text(
+        "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+        "WHERE datname = current_database() AND pid <> pg_backend_pid()"))
+    db.session.rollback()
+    assert dropped >= 1  # the worker's pooled connection (and the web's, which pings before use)
+
+    member = bearer(people.member)
+    second_post = _post(client, member, _channel(client, member, "ops2"), "How do we renew the walrus TLS cert?")
+    second = _request_promotion(client, curator, second_post["id"], space)
+    _wait_for_promotion(client, curator, second["id"])
+    # the first task to use the dropped connection (the post's index event or a promotion step)
+    assert re.search(r"Task cairn\.\w+\.\w+\[[^\]]+\] retry: Retry in \d+s: OperationalError",
+                     worker.log()), worker.log()[-3000:]
+    assert _counts(second["id"]) == (2, 1, 2)  # one article (and revision) for each promotion
+    assert _once_per_promotion(second["id"]) == (1, 2)  # one draft; one notification each
