@@ -29,7 +29,7 @@ from cairn.auth.models import User
 from cairn.stream.models import Post
 from cairn.ui import CSRF_SLOT, csrf_field
 
-MAX_CARDS = 4096  # ~5 kB each: about 20 MB per process at most
+MAX_CARDS = 2048  # a card is ~5 kB and its key ~1 kB: about 12 MB per process at most
 
 
 class CardCache:
