@@ -53,10 +53,10 @@ def reindex(progress=None) -> int:
     The index events waiting when the rebuild starts were committed with their changes, so the
     rebuild reads those changes: they are marked processed after it instead of being applied again
     one by one (a bulk import done without a worker leaves thousands of them behind). The rows
-    are read in sets (cairn.search.bulk), not one ORM object per row.
+    are read in sets and written in one writer (cairn.search.bulk).
     """
     superseded = [event_id for event_id, _ in outbox.unprocessed("index", 0, None)]
-    count = _index().rebuild(bulk.all_documents(), progress=progress)
+    count = bulk.rebuild(_index(), progress)
     outbox.mark_processed(superseded)
     return count
 
