@@ -3,7 +3,7 @@ keep the behaviour): question words, the ACL filter kept per searcher generation
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 
 from cairn.search.engine import Index
 from cairn.search.query import parse
@@ -60,3 +60,37 @@ def test_snippets_are_highlighted_when_read(tmp_path):
     hits, _ = index.search(parse("deploy keys"), ["public"])
     assert '<mark class="hit' in hits[0]["snippet"] and "deploy" in hits[0]["snippet"]
     assert hits[0]["title_html"] == ""
+
+
+def test_a_verified_article_ranks_above_a_post_with_the_same_words(tmp_path):
+    index = Index(str(tmp_path))
+    text = "rotate the staging database credentials with the vault cli"
+    index.upsert([_doc(1, text), {**_doc(2, text, kind="article"), "verified": True}])
+    assert _ids(index, "rotate database credentials", ["public"]) == ["article:2", "post:1"]
+    assert _ids(index, "how do I rotate the staging database credentials with vault?", ["public"])[0] == "article:2"
+
+
+def test_accepted_well_reacted_and_recent_posts_rank_above_other_posts_with_the_same_words(tmp_path):
+    index = Index(str(tmp_path))
+    text = "restart the queue worker after the deploy"
+    now = datetime.now(UTC).replace(tzinfo=None)
+    index.upsert([
+        {**_doc(1, text), "created": now - timedelta(days=400)},
+        {**_doc(2, text), "created": now},
+        {**_doc(3, text), "created": now, "reactions": 6},
+        {**_doc(4, text), "created": now, "answer": True},
+    ])
+    ids = _ids(index, "restart queue worker", ["public"])
+    assert sorted(ids[:2]) == ["post:3", "post:4"] and ids[2:] == ["post:2", "post:1"]
+
+
+def test_a_long_document_holding_most_of_a_sentences_words_ranks_above_a_short_one_holding_one(tmp_path):
+    index = Index(str(tmp_path))
+    index.upsert([
+        _doc(1, "the timeout again"),
+        _doc(2, "configure the nginx reverse proxy, then " + "more notes " * 18),
+        *[_doc(10 + i, f"unrelated chatter about lunch number {i}") for i in range(20)],
+    ])
+    # OR-ranked, the short post scores more for its one word than the long one for its four:
+    # the share of the query's words a document holds (4 of 5 against 1 of 5) decides
+    assert _ids(index, "configure nginx reverse proxy timeout", ["public"])[:2] == ["post:2", "post:1"]
