@@ -64,9 +64,9 @@ def _from_hits(hits: list[dict], top: int) -> dict[str, dict[str, int]]:
 
 class _TagsFacet(FieldFacet):
     """A document may have many tags. Whoosh's categorizer for such a field lists every document's
-    values again for each search (a pass over the whole index: 2 s of a 3-word query at 100,000
-    posts); this one keeps the lists with the segment's searcher, i.e. for one index generation,
-    as Whoosh already does for single-valued fields."""
+    values again for each search, a pass over the whole index (about 150 ms of a short query at
+    100,000 posts); this one keeps the lists with the segment's searcher, i.e. for one index
+    generation, as Whoosh already does for single-valued fields."""
 
     def __init__(self, fieldname: str, maptype=None) -> None:
         super().__init__(fieldname, allow_overlap=True, maptype=maptype)
