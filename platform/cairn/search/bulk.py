@@ -14,6 +14,7 @@ import gc
 from collections.abc import Callable, Iterator
 from typing import Any
 
+from flask import current_app
 from sqlalchemy import func, select
 from sqlalchemy.orm import lazyload
 
@@ -31,7 +32,8 @@ POST_COLUMNS = (Post.id, Post.parent_id, Post.channel_id, Post.author_id, Post.b
 # them into a run file (Whoosh's ``limitmb``, 128 by default: a run every ~20,000 posts). Once there
 # is a run, every posting is pickled to one and merged back at commit: at 100,000 posts the rebuild
 # took 90 s of CPU with the default and 55 s without a run (bench/reindex.py; 770 MB resident).
-# 1024 is a run every ~170,000 posts, about 1.3 GB resident at the most.
+# 1024 (the default of the `reindex_memory_mb` setting) is a run every ~170,000 posts, about 1.3 GB
+# resident at the most; a small server sets less and pays for it in CPU.
 REBUILD_POOL_MB = 1024
 
 
@@ -44,7 +46,8 @@ def rebuild(index: Index, progress: Callable[[int], None] | None = None) -> int:
 
     def apply(writer) -> None:
         nonlocal count
-        writer.pool.limit = REBUILD_POOL_MB * 1024 * 1024  # its limitmb: no document added yet
+        limit_mb = int(current_app.config["CAIRN"].get("reindex_memory_mb", REBUILD_POOL_MB))
+        writer.pool.limit = max(limit_mb, 16) * 1024 * 1024  # its limitmb: no document added yet
         for doc in all_documents():
             writer.add_document(**doc)
             count += 1
