@@ -186,4 +186,5 @@ def _url(h: dict[str, Any]) -> str:
 
 
 def _label(h: dict[str, Any]) -> str:
-    return h["title"] or h["body"][:80]
+    """A post's result title: its first 80 characters on one line (the indexed text keeps blocks apart)."""
+    return h["title"] or " ".join(h["body"][:160].split())[:80]
