@@ -11,6 +11,7 @@ from typing import Any
 from whoosh.query import And, Or, Query, Term
 
 from cairn.search.engine import SCHEMA, Index
+from cairn.search.ranking import AND_FIRST_MAX_WORDS
 
 SPELLING_FIELDS = ("title", "body")
 SPELLING_ANALYZER = SCHEMA["body"].analyzer  # words meet the index's stems ("kubernet")
@@ -30,18 +31,23 @@ class Spelling:
 def spell(index: Index, words: list[str], tokens: list[str]) -> dict[str, Spelling]:
     """How each word stands in the documents ``tokens`` can read, with a close word that finds
     more of them. Candidates come from the index's own vocabulary (which also holds restricted
-    documents), so a candidate is kept only when it has a hit under the ACL filter."""
+    documents), so a candidate is kept only when it has a hit under the ACL filter. In a sentence
+    of more than AND_FIRST_MAX_WORDS words only words no readable document holds are corrected."""
     searcher = index.searcher()
     reader = searcher.reader()
     acl = index.acl_filter(tokens)
     out: dict[str, Spelling] = {}
+    # in a sentence (ranked by its words, not all required) a rare word that readable documents
+    # hold is taken as meant: "reimport" or "inaccurate" got "report" and "insecure", and each
+    # such offer cost the sentence a second search
+    sentence = len(words) > AND_FIRST_MAX_WORDS
     for word in words:
         stems = [t.text for t in SPELLING_ANALYZER(word)]
         if len(stems) != 1 or len(stems[0]) < 3:  # a stop word, or a token the analyzer splits
             continue
         stem = stems[0]
         count = _readable_count(searcher, stem, acl, cap=RARE_WORD_HITS + 1)
-        if count > RARE_WORD_HITS:
+        if count > RARE_WORD_HITS or (count and sentence):
             out[word] = Spelling(word, count, None)
             continue
         maxdist = 1 if len(stem) <= 4 else 2
