@@ -94,3 +94,12 @@ def test_a_long_document_holding_most_of_a_sentences_words_ranks_above_a_short_o
     # OR-ranked, the short post scores more for its one word than the long one for its four:
     # the share of the query's words a document holds (4 of 5 against 1 of 5) decides
     assert _ids(index, "configure nginx reverse proxy timeout", ["public"])[:2] == ["post:2", "post:1"]
+
+
+def test_a_word_in_asterisks_is_the_word_not_a_wildcard(tmp_path):
+    index = Index(str(tmp_path))
+    index.upsert([_doc(1, "rely on the identity operator for None"), _doc(2, "this is an operator manual")])
+    # "*identity*" was a wildcard over the stems holding "identity" (none: the stem is "ident"),
+    # and "*is*" one over every term holding "is", a walk of the whole vocabulary
+    assert _ids(index, "When can I rely on the *identity* operator, which *is* fast?", ["public"])[0] == "post:1"
+    assert _ids(index, "*identity*", ["public"]) == ["post:1"]

@@ -40,13 +40,16 @@ QUESTION_WORDS = frozenset(_QUESTION_WORDS.split())
 
 def plain_question(text: str) -> str:
     """``text`` without question words and without the question mark that ends a word (Whoosh
-    reads "file?" as a one-letter wildcard, which matches no stemmed term). Only bare words
+    reads "file?" as a one-letter wildcard, which matches no stemmed term); a word starting with
+    "*" (Markdown's *emphasis*) is the word, not a wildcard over every term. Only bare words
     outside "phrases" go; a query of nothing but such words is kept as it is."""
     segments = text.split('"')
     kept_any = False
     for i in range(0, len(segments), 2):
         words = []
         for token in segments[i].split():
+            if token.startswith("*") and token.strip("*"):  # *emphasis*, or a leading wildcard:
+                token = token.strip("*")  # the word (a leading * walks the whole vocabulary)
             bare = token.rstrip("?").rstrip(",.;:!?")
             if bare.lower().replace("'", "").replace("’", "") in QUESTION_WORDS:
                 continue
