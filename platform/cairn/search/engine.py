@@ -24,7 +24,7 @@ from whoosh.filedb.filestore import FileStorage
 from whoosh.highlight import ContextFragmenter, HtmlFormatter
 from whoosh.index import LockError
 from whoosh.qparser import AndGroup, FieldsPlugin, MultifieldParser, PlusMinusPlugin
-from whoosh.query import And, DateRange, Every, Not, Or, Phrase, Query, Term
+from whoosh.query import And, DateRange, Every, Not, Or, Phrase, Query, Require, Term
 from whoosh.searching import Searcher
 
 from cairn.errors import Invalid
@@ -272,12 +272,17 @@ class Index:
         terms = searcher.key_terms_from_text("body", text, numterms=numterms)
         if not terms:
             return []
-        query = Or([Term(field, word, boost=weight * FIELD_WEIGHTS[field])
+        words = Or([Term(field, word, boost=weight * FIELD_WEIGHTS[field])
                     for word, weight in terms for field in ("title", "body")])
+        # the kind is required inside the query (scores from the words only), so the matcher skips
+        # to the few articles instead of visiting every post that shares a word with the text
+        # (at 100,000 posts: ~120 -> ~45 ms). Without Whoosh's block-quality skipping, whose
+        # RequireMatcher.skip_to_quality fails an assertion (whoosh-reloaded 2.7.5).
+        query = Require(words, Term("kind", kind))
         # the same filter query as search(kinds=[kind]) builds: its document set is cached once
         query_filter = And([self.acl_filter(tokens), Or([Term("kind", kind)])])
         return [{**hit.fields(), "score": hit.score}
-                for hit in searcher.search(query, filter=query_filter, limit=limit)]
+                for hit in searcher.search(query, filter=query_filter, limit=limit, optimize=False)]
 
     def key_terms(self, text: str, numterms: int = 12, max_stale: float = 0.0) -> list[str]:
         return [t for t, _ in self.searcher(max_stale).key_terms_from_text("body", text, numterms=numterms)]
