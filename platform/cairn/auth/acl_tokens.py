@@ -1,9 +1,8 @@
-"""Search ACL tokens: the index side of cairn.auth.permissions' rules, re-exported there.
+"""Search ACL tokens: the index side of cairn.auth.permissions' rules, also answered there.
 
 A document holds the tokens of those who may read it (``*_acl``); a searcher holds
 ``search_tokens``; a document is visible when they share one. tests/unit/test_permissions.py
-holds these against ``can_read_*`` for every user and object. Import it through
-cairn.auth.permissions (which imports this module at its end), not on its own.
+holds these against ``can_read_*`` for every user and object.
 """
 
 from __future__ import annotations

@@ -389,5 +389,13 @@ def no_rows() -> ColumnElement[bool]:
     return false()
 
 
-# The index side of the same rules, in its own module (re-exported: callers ask ``perm.*``).
-from cairn.auth.acl_tokens import article_acl, post_acl, search_tokens  # noqa: F401
+# The index side of the same rules lives in cairn.auth.acl_tokens; callers ask ``perm.*`` for it.
+_ACL_TOKENS = ("search_tokens", "post_acl", "article_acl")
+
+
+def __getattr__(name: str):
+    if name in _ACL_TOKENS:
+        from cairn.auth import acl_tokens
+
+        return getattr(acl_tokens, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
