@@ -30,6 +30,11 @@ def group(name: str, *members: User) -> Group:
     return g
 
 
+def add_to_group(user: User, g: Group) -> None:
+    auth.set_group_member(None, g.id, user.id, True)
+    refresh(user)
+
+
 def refresh(*objs) -> None:
     """Reload rows (and their selectin relations) after another action changed them."""
     for obj in objs:
