@@ -208,3 +208,17 @@ def waiting_on_lock(sql_prefix: str) -> bool:
         return bool(conn.scalar(text(
             "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
             "AND query ILIKE :q"), {"q": f"{sql_prefix}%"}))
+
+
+@pytest.fixture
+def own_redis(tmp_path) -> Iterator[RedisServer]:
+    """A private redis-server the test may stop and start again on the same port; without
+    persistence, a restart loses every queued and un-acked message, as a crashed broker would."""
+    if redis_server_path() is None:
+        pytest.skip("needs redis-server on PATH: this test stops and restarts its broker")
+    server = RedisServer(tmp_path / "own-redis")
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()

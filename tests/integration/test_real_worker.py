@@ -3,12 +3,9 @@
 from __future__ import annotations
 
 import re
-import shutil
-import subprocess
 import time
 
 import pytest
-import redis
 from sqlalchemy import func, select, text, update
 
 from cairn import outbox
@@ -396,45 +393,6 @@ def test_promotion_blocked_by_policy_fails_with_a_readable_error_and_no_article(
     wait_for(lambda: outbox.pending_count() == 0, 15, "the promotion's event to be closed")
     again = client.post("/api/v1/promotions", json={"post_ids": [post["id"]]}, headers=curator)
     assert again.status_code == 202 and again.get_json()["id"] != promotion["id"]  # a failed one frees the posts
-
-
-class OwnRedis:
-    """A redis-server this test may stop and start again on the same port (no persistence:
-    a restart loses every queued and un-acked message, as a crashed broker would)."""
-
-    def __init__(self, folder) -> None:
-        self.port, self.folder, self.proc = free_port(), folder, None
-        self.url = f"redis://127.0.0.1:{self.port}/0"
-
-    def start(self) -> None:
-        self.proc = subprocess.Popen(
-            [shutil.which("redis-server"), "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
-             "--appendonly", "no", "--dir", str(self.folder)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        client = redis.Redis.from_url(self.url, socket_connect_timeout=1)
-
-        def answers() -> bool:
-            try:
-                return bool(client.ping())
-            except redis.RedisError:
-                return False
-
-        wait_for(answers, 10, f"redis-server on port {self.port}")
-
-    def stop(self) -> None:
-        if self.proc is not None:
-            self.proc.kill()
-            self.proc.wait(timeout=10)
-            self.proc = None
-
-
-@pytest.fixture
-def own_redis(tmp_path):
-    if shutil.which("redis-server") is None:
-        pytest.skip("needs redis-server on PATH to stop and restart a broker")
-    server = OwnRedis(tmp_path)
-    server.start()
-    yield server
-    server.stop()
 
 
 def test_broker_lost_in_the_middle_of_the_chain_ends_with_one_article(
