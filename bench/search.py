@@ -54,6 +54,7 @@ sys.path[:0] = [str(ROOT / "platform"), str(ROOT)]
 from sqlalchemy import insert, select, update
 from whoosh.analysis import STOP_WORDS  # the same stop words as Cairn's analyzer
 
+from bench._services import RedisServer
 from cairn import create_app, search
 from cairn.auth import permissions as perm
 from cairn.auth.actions import create_group, create_user, set_group_member
@@ -384,14 +385,7 @@ def measure(app, work: Path, n_posts: int, show: bool = True) -> dict:
 
 # --- post -> searchable ---------------------------------------------------------------------------
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def live(work: Path, db_file: Path, index_dir: Path, n_posts: int, rate: float) -> None:
-    import redis
     from celery import Celery
 
     live_db, live_index = work / "live.db", work / "live-index"
@@ -400,22 +394,11 @@ def live(work: Path, db_file: Path, index_dir: Path, n_posts: int, rate: float) 
     with sqlite3.connect(db_file) as src, sqlite3.connect(live_db) as dst:
         src.backup(dst)
     shutil.copytree(index_dir, live_index)
-    port = free_port()
-    url = f"redis://127.0.0.1:{port}/0"
+    broker = RedisServer(work / "live-redis")
     procs = []
     log_path = work / "live-worker.log"
     try:
-        procs.append(subprocess.Popen(
-            [shutil.which("redis-server") or "redis-server", "--port", str(port), "--bind", "127.0.0.1",
-             "--save", "", "--appendonly", "no", "--dir", str(work)],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
-        client = redis.Redis.from_url(url)
-        for _ in range(100):
-            try:
-                client.ping()
-                break
-            except redis.RedisError:
-                time.sleep(0.1)
+        url = broker.start()
         settings = {"database_url": f"sqlite:///{live_db}", "instance": str(work / "instance"),
                     "index_dir": str(live_index), "secret_key": "bench", "redis_url": url, "broker_url": url,
                     "celery_eager": False}
@@ -484,6 +467,7 @@ def live(work: Path, db_file: Path, index_dir: Path, n_posts: int, rate: float) 
                 proc.wait(timeout=15)
             except subprocess.TimeoutExpired:
                 proc.kill()
+        broker.stop()
 
 
 def main() -> None:
