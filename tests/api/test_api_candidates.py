@@ -16,6 +16,7 @@ from cairn.curation import candidates as cand
 from cairn.curation.candidate_models import Candidate
 from cairn.extensions import db
 from cairn.models_base import utcnow
+from cairn.stream import actions as stream
 from cairn.stream.models import Post
 from tests import factories as f
 from tests.api.test_api_routes import error_of, ok
@@ -233,6 +234,21 @@ def test_a_thread_another_promotion_still_covers_stays_promoted_after_a_rejectio
     _promote_to_review(client, h, reply, space.id)  # the same thread, other posts: still in review
     ok(client.post(f"/api/v1/promotions/{first['id']}/rejection", json={"reason": "no"}, headers=h.curator))
     assert _status(candidate_id) == "promoted"
+
+
+def test_a_failed_promotion_returns_its_candidate_to_the_queue_audited(client, h, people, scene):
+    space = f.space(people.curator, "Handbook")
+    root = scene.roots[2]
+    candidate_id = scene.by_post[root.id]
+    stream.edit_post(people.member, root.id, "Do not distribute: payroll export format")  # forbidden by policy
+    resp = client.post("/api/v1/promotions", json={"post_ids": [root.id], "space_id": space.id}, headers=h.curator)
+    assert resp.status_code == 202, resp.get_json()
+    promotion = ok(client.get(f"/api/v1/promotions/{resp.get_json()['id']}", headers=h.curator))
+    assert promotion["status"] == "failed" and promotion["error"].startswith("Blocked by policy"), promotion
+    assert _status(candidate_id) == "open"
+    assert candidate_id in [c["id"] for c in ok(client.get("/api/v1/candidates", headers=h.curator))["items"]]
+    requeued = db.session.scalars(select(AuditEvent).where(AuditEvent.target == f"candidate:{candidate_id}")).all()
+    assert [(a.action, a.data["reason"]) for a in requeued] == [("candidate.requeue", "its promotion failed")]
 
 
 def test_the_shipped_policy_keeps_the_default_weights_and_half_life():

@@ -13,7 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from cairn import audit, outbox
 from cairn.auth import permissions as perm
 from cairn.auth.models import User
-from cairn.curation.candidates import requeue_after_rejection
+from cairn.curation.candidates import requeue_uncovered
 from cairn.curation.models import ACTIVE, Promotion
 from cairn.curation.pipeline import (
     PromotionBlocked,
@@ -195,7 +195,7 @@ def reject_promotion(actor: User, promotion_id: int, reason: str) -> Promotion:
         promotion.updated_at = utcnow()
         _archive_draft(s, promotion.article_id)
         audit.record(s, actor.id, "promotion.reject", f"promotion:{promotion.id}", reason=reason)
-        requeue_after_rejection(s, actor, promotion)
+        requeue_uncovered(s, actor, promotion, "its promotion was rejected")
     return promotion
 
 

@@ -1,6 +1,6 @@
 """Which threads a promotion or an article covers: their candidates are marked promoted (at once,
 by the listeners below in the promotion's own transaction, and again at every scoring run), and
-return to the queue when the promotion that covered them is rejected."""
+return to the queue when the promotion that covered them is rejected or fails."""
 
 from __future__ import annotations
 
@@ -62,10 +62,11 @@ def _mark_promoted(connection, post_ids: list[int]) -> None:
                        .values(status="promoted", promoted_at=utcnow()))
 
 
-def requeue_after_rejection(s, actor: User, promotion: Promotion) -> list[int]:
-    """A rejected promotion no longer covers its threads: their promoted candidates go back to
-    the queue (or to the dismissed list, if a curator had dismissed them before), unless another
-    promotion or an article still covers the thread. In the rejection's transaction; audited."""
+def requeue_uncovered(s, actor: User | None, promotion: Promotion, reason: str) -> list[int]:
+    """A rejected or failed promotion no longer covers its threads: their promoted candidates go
+    back to the queue (or to the dismissed list, if a curator had dismissed them before), unless
+    another promotion or an article still covers the thread. In the rejection's (failure's)
+    transaction; audited with ``reason``."""
     roots = _roots_of(set(promotion.post_ids or []))
     if not roots:
         return []
@@ -76,8 +77,8 @@ def requeue_after_rejection(s, actor: User, promotion: Promotion) -> list[int]:
                                                Candidate.status == "promoted")
                        .execution_options(populate_existing=True)):
         c.status, c.promoted_at = ("dismissed" if c.dismissed_at else "open"), None
-        audit.record(s, actor.id, "candidate.requeue", f"candidate:{c.id}", post_id=c.post_id,
-                     promotion_id=promotion.id, status=c.status, reason="its promotion was rejected")
+        audit.record(s, actor.id if actor else None, "candidate.requeue", f"candidate:{c.id}", post_id=c.post_id,
+                     promotion_id=promotion.id, status=c.status, reason=reason)
         requeued.append(c.id)
     return requeued
 

@@ -8,7 +8,7 @@ list, dismiss, restore, reasons in words) and coverage by promotions and article
 
 from __future__ import annotations
 
-from cairn.curation.candidate_coverage import covered_roots, requeue_after_rejection
+from cairn.curation.candidate_coverage import covered_roots, requeue_uncovered
 from cairn.curation.candidate_queue import (
     LISTED_STATUSES,
     access_candidate,
@@ -39,4 +39,4 @@ from cairn.curation.candidate_scoring import (
 __all__ = ["HALF_LIFE_DAYS", "LISTED_STATUSES", "MIN_SCORE", "SEARCH_WINDOW_DAYS", "WEIGHTS", "WINDOW_DAYS", "Tuning",
            "access_candidate", "clear_dismissal", "covered_roots", "decay", "describe", "dismiss_candidate",
            "excerpt", "grew_noticeably", "key_terms", "list_candidates", "query_terms", "readable_channel_ids",
-           "reasons_for", "requeue_after_rejection", "restore_candidate", "score_candidates", "tuning"]
+           "reasons_for", "requeue_uncovered", "restore_candidate", "score_candidates", "tuning"]

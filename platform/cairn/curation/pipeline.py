@@ -22,6 +22,7 @@ from sqlalchemy.orm import defaultload, joinedload, lazyload
 from cairn import audit, outbox, search
 from cairn.auth import permissions as perm
 from cairn.auth.models import User
+from cairn.curation.candidates import requeue_uncovered
 from cairn.curation.models import Promotion
 from cairn.curation.policy import screen_for_policy
 from cairn.extensions import commit_without_flush_wait, db
@@ -344,7 +345,7 @@ def mark_event_processed(s, event_id: int) -> None:
 
 def fail_promotion(promotion_id: int, error: str, event_id: int | None = None) -> None:
     """Leave the promotion ``failed`` with a readable error (no article was made: the draft step
-    is one transaction); the requester hears of it."""
+    is one transaction); the requester hears of it, and its threads' candidates return to the queue."""
     db.session.rollback()  # the failed step may have left the session mid-transaction
     with db.transaction() as s:
         if event_id is not None:
@@ -357,6 +358,7 @@ def fail_promotion(promotion_id: int, error: str, event_id: int | None = None) -
         notify(s, promotion.requester_id, "promotion", f"Promotion {promotion.id} failed: {error}"[:300],
                promotion_id=promotion.id)
         audit.record(s, None, "promotion.fail", _target(promotion.id), step=promotion.step, error=error[:500])
+        requeue_uncovered(s, None, promotion, "its promotion failed")
 
 
 def finish_event(promotion_id: int, event_id: int) -> None:
