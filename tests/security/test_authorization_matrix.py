@@ -1,16 +1,7 @@
-"""Who may do what, route by route: every rule of the URL map is in the table of authorization_table.py, and each row
-is asked by five people (anonymous, the member who owns the objects, another member, a curator,
-an admin) about public, private and restricted objects.
-
-    ok     2xx or 3xx (a write that is allowed runs on a fresh copy of the object)
-    login  anonymous: HTML redirects to /login, the API answers 401
-    hide   404 with the same status and body as the same request for an id nobody has
-    deny   403: the caller sees the object but may not do this to it
-    404    404 on a route without an object (a page that does not exist for this role)
-    none   404 about something of the caller's own on an object the caller sees ("you have not
-           saved this post"), unlike the answer for a missing id - which is fine, it is visible
-    4xx    that status: the caller got past the permission check (the body is refused, the state
-           forbids it) - never a hint about an object the caller may not see
+"""Who may do what, route by route: every rule of the URL map is in the table of
+authorization_table.py (its cells are explained there), and each row is asked by five people
+(anonymous, the member who owns the objects, another member, a curator, an admin) about public,
+private and restricted objects.
 
 A new route fails test_every_route_is_in_the_table until it gets its rows. Responses that `other`
 or anonymous may read are also scanned for a word that only hidden objects contain.

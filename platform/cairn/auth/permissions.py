@@ -389,12 +389,9 @@ def no_rows() -> ColumnElement[bool]:
     return false()
 
 
-# The index side of the same rules lives in cairn.auth.acl_tokens; callers ask ``perm.*`` for it.
-_ACL_TOKENS = ("search_tokens", "post_acl", "article_acl")
-
-
 def __getattr__(name: str):
-    if name in _ACL_TOKENS:
+    """The index side of the same rules lives in cairn.auth.acl_tokens; callers ask ``perm.*``."""
+    if name in ("search_tokens", "post_acl", "article_acl"):
         from cairn.auth import acl_tokens
 
         return getattr(acl_tokens, name)
