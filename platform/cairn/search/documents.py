@@ -145,15 +145,9 @@ def all_documents(batch: int = 1000):
                 yield doc
         last = rows[-1].id
         db.session.expunge_all()
-    last = 0
-    while True:
-        rows = db.session.scalars(select(Article).where(Article.id > last).order_by(Article.id).limit(batch)).all()
-        if not rows:
-            break
-        for row in rows:
-            yield article_document(row)
-        last = rows[-1].id
-        db.session.expunge_all()
+    from cairn.search.bulk import article_documents  # articles: the same reader as the rebuild's
+
+    yield from article_documents()
 
 
 def count_rows() -> int:
