@@ -6,16 +6,13 @@ import re
 import time
 
 import pytest
-from sqlalchemy import func, select, text, update
+from sqlalchemy import select, text, update
 
 from cairn import outbox
-from cairn.audit import AuditEvent
 from cairn.curation import pipeline
-from cairn.curation.models import Promotion
 from cairn.extensions import db
-from cairn.kb.models import Article, ArticleRevision, ArticleSource
+from cairn.kb.models import Article
 from cairn.outbox import OutboxEvent
-from cairn.stream.models import Notification
 from tests.conftest import make_app
 from tests.integration.conftest import (
     blocking_writes,
@@ -24,89 +21,43 @@ from tests.integration.conftest import (
     wait_for,
     waiting_on_lock,
 )
+from tests.integration.worker_support import (
+    PROMOTION_TIMEOUT,
+    add_channel,
+    add_post,
+    add_space,
+    audited,
+    chain_reached,
+    fresh_promotion,
+    kill_mid_promotion,
+    once_per_promotion,
+    promotion_counts,
+    promotion_event_id,
+    promotion_runs,
+    request_promotion,
+    search_ids,
+    thread_to_promote,
+    wait_for_promotion,
+)
 from workers.tasks.curation import send_chain
 
 pytestmark = pytest.mark.integration
-
-PROMOTION_TIMEOUT = 30
-
-
-def _channel(client, headers, name="ops") -> int:
-    resp = client.post("/api/v1/channels", json={"name": name}, headers=headers)
-    assert resp.status_code == 201, resp.get_json()
-    return resp.get_json()["id"]
-
-
-def _post(client, headers, channel_id: int, body: str, parent_id: int | None = None) -> dict:
-    payload = {"body": body, **({"parent_id": parent_id} if parent_id else {})}
-    resp = client.post(f"/api/v1/channels/{channel_id}/posts", json=payload, headers=headers)
-    assert resp.status_code == 201, resp.get_json()
-    return resp.get_json()
-
-
-def _space(client, headers, name="Runbooks") -> int:
-    resp = client.post("/api/v1/spaces", json={"name": name}, headers=headers)
-    assert resp.status_code == 201, resp.get_json()
-    return resp.get_json()["id"]
-
-
-def _request_promotion(client, headers, post_id: int, space_id: int) -> dict:
-    resp = client.post("/api/v1/promotions", json={"post_ids": [post_id], "space_id": space_id},
-                       headers=headers)
-    assert resp.status_code == 202, resp.get_json()
-    return resp.get_json()
-
-
-def _wait_for_promotion(client, headers, promotion_id: int, status: str = "needs_review",
-                        timeout: float = PROMOTION_TIMEOUT) -> dict:
-    def reached():
-        state = client.get(f"/api/v1/promotions/{promotion_id}", headers=headers).get_json()
-        assert state["status"] not in ("failed", "rejected") or state["status"] == status, state
-        return state if state["status"] == status else None
-
-    return wait_for(reached, timeout, f"promotion {promotion_id} to be {status}", interval=0.2)
-
-
-def _search_ids(client, headers, q: str, kind: str = "post") -> set[int]:
-    resp = client.get("/api/v1/search", query_string={"q": q}, headers=headers)
-    assert resp.status_code == 200, resp.get_json()
-    return {item["id"] for item in resp.get_json()["items"] if item["kind"] == kind}
-
-
-def _counts(promotion_id: int) -> tuple[int, int, int]:
-    """(articles, article sources, article revisions) the database holds for one promotion."""
-    db.session.rollback()
-    sources = db.session.scalar(select(func.count()).select_from(ArticleSource)
-                                .where(ArticleSource.promotion_id == promotion_id))
-    return (db.session.scalar(select(func.count()).select_from(Article)), sources,
-            db.session.scalar(select(func.count()).select_from(ArticleRevision)))
-
-
-def _promotion(promotion_id: int) -> Promotion:
-    db.session.rollback()
-    return db.session.get(Promotion, promotion_id, populate_existing=True)
-
-
-def _promotion_event_id(promotion_id: int) -> int:
-    ids = [e.id for e in outbox_events("promotion") if e.payload["promotion_id"] == promotion_id]
-    assert len(ids) == 1, ids
-    return ids[0]
 
 
 def test_promotion_runs_end_to_end_on_a_real_worker(client, people, bearer, start_worker):
     start_worker()
     member, other, curator = bearer(people.member), bearer(people.other), bearer(people.curator)
-    chan = _channel(client, member)
-    question = _post(client, member, chan, "How do I rotate the zanzibar staging key? "
+    chan = add_channel(client, member)
+    question = add_post(client, member, chan, "How do I rotate the zanzibar staging key? "
                      "Mail milo@example.com or call +1 415 555 0199.")
-    answer = _post(client, other, chan, "Run `vault rotate` on the quokka cluster, then restart the api.",
+    answer = add_post(client, other, chan, "Run `vault rotate` on the quokka cluster, then restart the api.",
                    parent_id=question["id"])
-    space = _space(client, curator)
+    space = add_space(client, curator)
 
     started = time.monotonic()
-    promotion = _request_promotion(client, curator, question["id"], space)
+    promotion = request_promotion(client, curator, question["id"], space)
     assert promotion["status"] == "queued"  # the web answered at once; the worker does the rest
-    state = _wait_for_promotion(client, curator, promotion["id"])
+    state = wait_for_promotion(client, curator, promotion["id"])
     elapsed = time.monotonic() - started
 
     assert {f["kind"] for f in state["findings"]} >= {"email", "phone"}, state
@@ -124,14 +75,14 @@ def test_promotion_runs_end_to_end_on_a_real_worker(client, people, bearer, star
         assert hidden["promoted_to"] == [], "a member must not learn of a draft under review"
 
     # the same worker consumed the index queue: both posts and the draft are searchable
-    wait_for(lambda: question["id"] in _search_ids(client, member, "zanzibar"), 15,
+    wait_for(lambda: question["id"] in search_ids(client, member, "zanzibar"), 15,
              "the question to be indexed by the worker")
-    wait_for(lambda: answer["id"] in _search_ids(client, member, "quokka"), 15,
+    wait_for(lambda: answer["id"] in search_ids(client, member, "quokka"), 15,
              "the answer to be indexed by the worker")
-    wait_for(lambda: _search_ids(client, curator, "zanzibar", kind="article") == {article["id"]},
+    wait_for(lambda: search_ids(client, curator, "zanzibar", kind="article") == {article["id"]},
              15, "the draft article to be indexed")
     wait_for(lambda: outbox.pending_count() == 0, 15, "every outbox event to be processed")
-    assert _counts(promotion["id"]) == (1, 2, 1)
+    assert promotion_counts(promotion["id"]) == (1, 2, 1)
     assert elapsed < PROMOTION_TIMEOUT
 
 
@@ -146,10 +97,10 @@ def test_post_written_while_broker_is_down_is_indexed_after_it_returns(
     words = ["aardvark", "bilby", "cassowary", "dugong", "echidna", "fossa"]
     try:
         with web_down.test_client() as down:
-            chan = _channel(down, member, "zoo")
-            posts = [_post(down, member, chan, f"Sighting: one {word} near the gate.")
+            chan = add_channel(down, member, "zoo")
+            posts = [add_post(down, member, chan, f"Sighting: one {word} near the gate.")
                      for word in words[:4]]
-            posts += [_post(down, member, chan, f"Confirmed, a {word} too.", parent_id=posts[0]["id"])
+            posts += [add_post(down, member, chan, f"Confirmed, a {word} too.", parent_id=posts[0]["id"])
                       for word in words[4:]]  # saved and answered 201 although no task could be sent
     finally:
         web_down.extensions["cairn.engine"].dispose()
@@ -158,61 +109,36 @@ def test_post_written_while_broker_is_down_is_indexed_after_it_returns(
     assert sorted(e.payload["id"] for e in events) == sorted(p["id"] for p in posts)
     assert all(e.processed_at is None and e.dispatched_at is None and e.attempts == 0 for e in events)
     time.sleep(1)  # the live worker got nothing: the web never reached a broker
-    assert all(_search_ids(client, member, word) == set() for word in words)
+    assert all(search_ids(client, member, word) == set() for word in words)
 
     assert outbox.redispatch_stale(0) == len(posts)  # what the periodic task runs, on the live broker
     for post, word in zip(posts, words):
-        wait_for(lambda post=post, word=word: post["id"] in _search_ids(client, member, word), 15,
+        wait_for(lambda post=post, word=word: post["id"] in search_ids(client, member, word), 15,
                  f"post {post['id']} ({word}) to be indexed after the broker came back")
     wait_for(lambda: outbox.pending_count() == 0, 15, "every outbox event to be processed")
     assert all(e.attempts == 1 and e.processed_at is not None for e in outbox_events("index"))
 
 
-def _thread_to_promote(client, people, bearer) -> tuple[dict, dict, int, dict]:
-    """A question with an answer, a space: (question, answer, space id, the curator's headers)."""
-    member, other, curator = bearer(people.member), bearer(people.other), bearer(people.curator)
-    chan = _channel(client, member)
-    question = _post(client, member, chan, "Where is the walrus backup runbook? Ping milo@example.com.")
-    answer = _post(client, other, chan, "In the vault, under walrus/restore.", parent_id=question["id"])
-    return question, answer, _space(client, curator), curator
-
-
-def _promotion_runs(worker, task: str = "run") -> list[str]:
-    """The return values the worker logged for cairn.promotion.<task>, in order."""
-    return re.findall(rf"cairn\.promotion\.{task}\[[^\]]+\] succeeded in \S+s: (.*)", worker.log())
-
-
 STARTED = "'started: snapshot,screen,duplicates,draft,notify'"
 
 
-def _once_per_promotion(promotion_id: int) -> tuple[int, int]:
-    """(promotion.draft audit events, notifications) for one promotion."""
-    db.session.rollback()
-    target = f"promotion:{promotion_id}"
-    drafts = db.session.scalar(select(func.count()).select_from(AuditEvent).where(
-        AuditEvent.action == "promotion.draft", AuditEvent.target == target))
-    notes = db.session.scalar(select(func.count()).select_from(Notification).where(
-        Notification.kind == "promotion"))
-    return drafts, notes
-
-
 def test_redelivered_promotion_makes_exactly_one_article(client, people, bearer, start_worker):
-    question, _answer, space, curator = _thread_to_promote(client, people, bearer)
-    promotion = _request_promotion(client, curator, question["id"], space)
-    event_id = _promotion_event_id(promotion["id"])
+    question, _answer, space, curator = thread_to_promote(client, people, bearer)
+    promotion = request_promotion(client, curator, question["id"], space)
+    event_id = promotion_event_id(promotion["id"])
     # the same event twice more, queued behind the first (what a redispatch or a redelivery does)
     assert outbox.dispatch([event_id]) == 1 and outbox.dispatch([event_id]) == 1
     assert outbox_events("promotion")[0].attempts == 3
 
     worker = start_worker()
-    _wait_for_promotion(client, curator, promotion["id"])
-    wait_for(lambda: len(_promotion_runs(worker)) == 3, 10, "three promotion starts")
+    wait_for_promotion(client, curator, promotion["id"])
+    wait_for(lambda: len(promotion_runs(worker)) == 3, 10, "three promotion starts")
     # the first delivery chained the steps; the others found the chain at work and left it alone
-    assert _promotion_runs(worker) == [STARTED, "'running'", "'running'"]
+    assert promotion_runs(worker) == [STARTED, "'running'", "'running'"]
     for step in ("snapshot", "screen", "duplicates", "draft"):
-        assert _promotion_runs(worker, step) == ["'running'"], step  # each step ran once
-    assert _promotion_runs(worker, "notify") == ["'needs_review'"]
-    assert _counts(promotion["id"]) == (1, 2, 1)
+        assert promotion_runs(worker, step) == ["'running'"], step  # each step ran once
+    assert promotion_runs(worker, "notify") == ["'needs_review'"]
+    assert promotion_counts(promotion["id"]) == (1, 2, 1)
 
     # the crash window between the draft's commit and the event's processed mark: the event
     # comes back unprocessed, twice; the first run must find the draft and do nothing again
@@ -220,34 +146,34 @@ def test_redelivered_promotion_makes_exactly_one_article(client, people, bearer,
     db.session.commit()
     outbox.dispatch([event_id])
     outbox.dispatch([event_id])
-    wait_for(lambda: len(_promotion_runs(worker)) == 5, 15, "two more promotion starts")
-    assert _promotion_runs(worker)[3:] == ["'needs_review'", "None"]  # the status, nothing redone
-    assert len(_promotion_runs(worker, "draft")) == 1
-    assert _counts(promotion["id"]) == (1, 2, 1)
-    assert _once_per_promotion(promotion["id"]) == (1, 1)
-    final = _promotion(promotion["id"])
+    wait_for(lambda: len(promotion_runs(worker)) == 5, 15, "two more promotion starts")
+    assert promotion_runs(worker)[3:] == ["'needs_review'", "None"]  # the status, nothing redone
+    assert len(promotion_runs(worker, "draft")) == 1
+    assert promotion_counts(promotion["id"]) == (1, 2, 1)
+    assert once_per_promotion(promotion["id"]) == (1, 1)
+    final = fresh_promotion(promotion["id"])
     assert (final.status, final.attempts) == ("needs_review", 1)
     assert outbox_events("promotion")[0].processed_at is not None
 
 
 def test_concurrent_deliveries_of_one_promotion_make_one_article(client, people, bearer, start_worker):
-    question, _answer, space, curator = _thread_to_promote(client, people, bearer)
-    promotion = _request_promotion(client, curator, question["id"], space)
-    event_id = _promotion_event_id(promotion["id"])
+    question, _answer, space, curator = thread_to_promote(client, people, bearer)
+    promotion = request_promotion(client, curator, question["id"], space)
+    event_id = promotion_event_id(promotion["id"])
     outbox.dispatch([event_id])  # two deliveries of one event, for two workers at the same time
     first, second = start_worker("default", wait=False), start_worker("default", wait=False)
     with blocking_writes("promotions"):  # both take their delivery and stop at the first write
         first.wait_log("cairn.promotion.run[")  # (a solo worker busy in a task answers no ping)
         second.wait_log("cairn.promotion.run[")
         time.sleep(0.5)
-    wait_for(lambda: len(_promotion_runs(first)) + len(_promotion_runs(second)) == 2, 30,
+    wait_for(lambda: len(promotion_runs(first)) + len(promotion_runs(second)) == 2, 30,
              "both deliveries to finish")
     indexer = start_worker("index")
-    runs = _promotion_runs(first) + _promotion_runs(second)
+    runs = promotion_runs(first) + promotion_runs(second)
     assert sorted(runs) == sorted([STARTED, "'running'"]), runs  # one claimed it, one stood back
-    _wait_for_promotion(client, curator, promotion["id"])
-    assert _counts(promotion["id"]) == (1, 2, 1)
-    assert _once_per_promotion(promotion["id"]) == (1, 1)
+    wait_for_promotion(client, curator, promotion["id"])
+    assert promotion_counts(promotion["id"]) == (1, 2, 1)
+    assert once_per_promotion(promotion["id"]) == (1, 1)
     wait_for(lambda: outbox.pending_count() == 0, 15, "every outbox event to be processed")
     assert indexer.alive()
 
@@ -256,36 +182,9 @@ VISIBILITY_TIMEOUT = 3  # seconds; production keeps config/defaults.toml's 300
 LEASE = 2  # seconds a running promotion's chain may stay silent; production's default is 120
 
 
-def _kill_mid_promotion(client, people, bearer, start_worker, **worker_settings):
-    """Request a promotion, let a worker take it and stop mid-flight, SIGKILL that worker.
-
-    The worker blocks on a lock the test holds: on PostgreSQL in the draft step (its INSERT
-    INTO articles waits; snapshot, screening and duplicate search are committed), on SQLite at
-    its first write. Returns (promotion, curator headers, the killed task's id).
-    """
-    question, _answer, space, curator = _thread_to_promote(client, people, bearer)
-    promotion = _request_promotion(client, curator, question["id"], space)
-    postgres = db.engine.dialect.name == "postgresql"
-    task = "draft" if postgres else "run"
-    with blocking_writes("articles"):
-        doomed = start_worker("default", wait=False, **worker_settings)
-        doomed.wait_log(f"cairn.promotion.{task}[")
-        task_id = re.search(rf"cairn\.promotion\.{task}\[([^\]]+)\] received", doomed.log()).group(1)
-        if postgres:
-            wait_for(lambda: waiting_on_lock("INSERT INTO articles"), 15, "the draft to wait on the lock")
-            assert _promotion(promotion["id"]).step == "draft"
-        else:
-            time.sleep(0.5)  # inside its first write, waiting for the database's write lock
-        doomed.kill()
-    assert f"cairn.promotion.{task}[{task_id}] succeeded" not in doomed.log()
-    assert _promotion(promotion["id"]).status == ("running" if postgres else "queued")
-    assert _counts(promotion["id"])[:2] == (0, 0)
-    return promotion, curator, f"cairn.promotion.{task}[{task_id}]"
-
-
 def test_worker_killed_mid_promotion_ends_with_one_article(client, people, bearer, start_worker,
                                                            redis_client):
-    promotion, curator, task_id = _kill_mid_promotion(
+    promotion, curator, task_id = kill_mid_promotion(
         client, people, bearer, start_worker, broker_visibility_timeout=VISIBILITY_TIMEOUT)
     # acks late: the killed worker never acked, so Redis still holds the message as un-acked
     [(tag, delivered_at)] = redis_client.zrange("unacked_index", 0, -1, withscores=True)
@@ -293,10 +192,10 @@ def test_worker_killed_mid_promotion_ends_with_one_article(client, people, beare
     time.sleep(max(0.0, delivered_at + VISIBILITY_TIMEOUT + 0.5 - time.time()))
 
     worker = start_worker(broker_visibility_timeout=VISIBILITY_TIMEOUT)  # restores it on start
-    state = _wait_for_promotion(client, curator, promotion["id"])
+    state = wait_for_promotion(client, curator, promotion["id"])
     assert f"{task_id} succeeded" in worker.log()  # the same message, again
-    assert _counts(promotion["id"]) == (1, 2, 1)
-    assert _once_per_promotion(promotion["id"]) == (1, 1)
+    assert promotion_counts(promotion["id"]) == (1, 2, 1)
+    assert once_per_promotion(promotion["id"]) == (1, 1)
     assert state["article_id"] == db.session.scalar(select(Article.id))
     wait_for(lambda: outbox.pending_count() == 0, 15, "every outbox event to be processed")
     assert redis_client.hlen("unacked") == 0
@@ -306,44 +205,25 @@ def test_worker_killed_mid_promotion_is_recovered_by_the_outbox_redispatch(
         client, people, bearer, start_worker, redis_client):
     # production's visibility timeout (300 s): Redis gives the message back only after five
     # minutes; the periodic outbox redispatch (every 15 s, for events older than 30 s) comes first
-    promotion, curator, task_id = _kill_mid_promotion(client, people, bearer, start_worker)
+    promotion, curator, task_id = kill_mid_promotion(client, people, bearer, start_worker)
     # a chain that went quiet for longer than the lease is taken over by the next start
     worker = start_worker(promotion_lease_seconds=LEASE)
     wait_for(lambda: all(e.processed_at for e in outbox_events("index")), 15, "the posts' indexing")
     time.sleep(LEASE + 0.5)
-    assert _promotion(promotion["id"]).status in ("queued", "running")  # nothing redelivered it
+    assert fresh_promotion(promotion["id"]).status in ("queued", "running")  # nothing redelivered it
     assert outbox.redispatch_stale(0) == 1  # the periodic task's function; only the promotion is due
-    _wait_for_promotion(client, curator, promotion["id"])
+    wait_for_promotion(client, curator, promotion["id"])
     assert task_id not in worker.log()  # a new message did it
-    assert _counts(promotion["id"]) == (1, 2, 1)
-    assert _once_per_promotion(promotion["id"]) == (1, 1)
+    assert promotion_counts(promotion["id"]) == (1, 2, 1)
+    assert once_per_promotion(promotion["id"]) == (1, 1)
     wait_for(lambda: outbox.pending_count() == 0, 15, "every outbox event to be processed")
     assert redis_client.hlen("unacked") == 1  # the killed delivery; when it returns it is a no-op
-
-
-def _chain_reached(client, people, bearer, step: str) -> tuple[dict, dict, int]:
-    """A promotion whose chain did the steps before ``step`` (here, with the pipeline's own code,
-    as a worker does): (promotion, curator headers, its outbox event id)."""
-    question, _answer, space, curator = _thread_to_promote(client, people, bearer)
-    promotion = _request_promotion(client, curator, question["id"], space)
-    event_id = _promotion_event_id(promotion["id"])
-    assert pipeline.start_promotion(promotion["id"]) == ("start", list(pipeline.STEPS))
-    for done in pipeline.STEPS[:pipeline.STEPS.index(step)]:
-        assert pipeline.run_step(done, promotion["id"], event_id) == "running"
-    return promotion, curator, event_id
-
-
-def _audited(promotion_id: int) -> dict[str, int]:
-    db.session.rollback()
-    rows = db.session.execute(select(AuditEvent.action, func.count()).where(
-        AuditEvent.target == f"promotion:{promotion_id}").group_by(AuditEvent.action)).all()
-    return dict(rows)
 
 
 def test_worker_killed_in_a_middle_step_of_the_chain_ends_with_one_article(
         app, client, people, bearer, start_worker, redis_client):
     step = "duplicates"  # (the draft step is killed on PostgreSQL above; every step is one task alike)
-    promotion, curator, event_id = _chain_reached(client, people, bearer, step)
+    promotion, curator, event_id = chain_reached(client, people, bearer, step)
     # the rest of the chain, as the start task sends it; the worker takes the request's own start
     # message first, finds the chain at work (within its lease) and leaves it alone
     send_chain(app.extensions["celery"], promotion["id"], event_id, list(pipeline.STEPS[pipeline.STEPS.index(step):]))
@@ -356,18 +236,19 @@ def test_worker_killed_in_a_middle_step_of_the_chain_ends_with_one_article(
         else:
             time.sleep(0.5)  # inside the step's first write, waiting for the database's write lock
         doomed.kill()
-    assert _promotion_runs(doomed) == ["'running'"]  # the start message: the chain was at work
+    assert promotion_runs(doomed) == ["'running'"]  # the start message: the chain was at work
     assert f"cairn.promotion.{step}[{task_id}] succeeded" not in doomed.log()
-    assert (_promotion(promotion["id"]).status, _counts(promotion["id"])[:2]) == ("running", (0, 0))
+    assert fresh_promotion(promotion["id"]).status == "running"
+    assert promotion_counts(promotion["id"])[:2] == (0, 0)
 
     [(_tag, delivered_at)] = redis_client.zrange("unacked_index", 0, -1, withscores=True)
     time.sleep(max(0.0, delivered_at + VISIBILITY_TIMEOUT + 0.5 - time.time()))
     worker = start_worker(broker_visibility_timeout=VISIBILITY_TIMEOUT)  # gets the killed step back
-    state = _wait_for_promotion(client, curator, promotion["id"])
+    state = wait_for_promotion(client, curator, promotion["id"])
     assert f"cairn.promotion.{step}[{task_id}] succeeded" in worker.log()  # and the chain went on
-    assert _counts(promotion["id"]) == (1, 2, 1)
-    assert _once_per_promotion(promotion["id"]) == (1, 1)
-    assert _audited(promotion["id"]) == {"promotion.request": 1, "promotion.start": 1, "promotion.snapshot": 1,
+    assert promotion_counts(promotion["id"]) == (1, 2, 1)
+    assert once_per_promotion(promotion["id"]) == (1, 1)
+    assert audited(promotion["id"]) == {"promotion.request": 1, "promotion.start": 1, "promotion.snapshot": 1,
                                          "promotion.screen": 1, "promotion.duplicates": 1,
                                          "promotion.draft": 1, "promotion.notify": 1}
     assert {f["kind"] for f in state["findings"]} == {"email"}
@@ -378,18 +259,19 @@ def test_worker_killed_in_a_middle_step_of_the_chain_ends_with_one_article(
 def test_promotion_blocked_by_policy_fails_with_a_readable_error_and_no_article(
         client, people, bearer, start_worker):
     member, curator = bearer(people.member), bearer(people.curator)
-    chan = _channel(client, member)
-    post = _post(client, member, chan, "Strictly confidential: the merger closes Friday. Ask milo@example.com.")
-    promotion = _request_promotion(client, curator, post["id"], _space(client, curator))
+    chan = add_channel(client, member)
+    post = add_post(client, member, chan,
+                    "Strictly confidential: the merger closes Friday. Ask milo@example.com.")
+    promotion = request_promotion(client, curator, post["id"], add_space(client, curator))
     worker = start_worker()
-    state = _wait_for_promotion(client, curator, promotion["id"], status="failed")
+    state = wait_for_promotion(client, curator, promotion["id"], status="failed")
     assert state["error"] == f"Blocked by policy: classified_marker (post {post['id']}).", state
     assert {f["kind"] for f in state["findings"]} == {"email"}  # kept for the curator to see
-    assert _counts(promotion["id"]) == (0, 0, 0)
-    assert _promotion_runs(worker, "screen") == ["'failed'"]
-    wait_for(lambda: len(_promotion_runs(worker, "notify")) == 1, 10, "the rest of the chain")
-    assert [_promotion_runs(worker, s) for s in ("duplicates", "draft", "notify")] == [["'failed'"]] * 3
-    assert _audited(promotion["id"])["promotion.fail"] == 1
+    assert promotion_counts(promotion["id"]) == (0, 0, 0)
+    assert promotion_runs(worker, "screen") == ["'failed'"]
+    wait_for(lambda: len(promotion_runs(worker, "notify")) == 1, 10, "the rest of the chain")
+    assert [promotion_runs(worker, s) for s in ("duplicates", "draft", "notify")] == [["'failed'"]] * 3
+    assert audited(promotion["id"])["promotion.fail"] == 1
     wait_for(lambda: outbox.pending_count() == 0, 15, "the promotion's event to be closed")
     again = client.post("/api/v1/promotions", json={"post_ids": [post["id"]]}, headers=curator)
     assert again.status_code == 202 and again.get_json()["id"] != promotion["id"]  # a failed one frees the posts
@@ -407,8 +289,8 @@ def test_broker_lost_in_the_middle_of_the_chain_ends_with_one_article(
             return outbox.redispatch_stale(0)
 
     try:
-        question, _answer, space, curator = _thread_to_promote(client, people, bearer)
-        promotion = _request_promotion(client, curator, question["id"], space)
+        question, _answer, space, curator = thread_to_promote(client, people, bearer)
+        promotion = request_promotion(client, curator, question["id"], space)
         postgres = db.engine.dialect.name == "postgresql"
         with blocking_writes("articles"):  # PostgreSQL: in the draft step; SQLite: at the start's claim
             worker = start_worker(wait=False, broker_url=own_redis.url, redis_url=own_redis.url,
@@ -420,21 +302,22 @@ def test_broker_lost_in_the_middle_of_the_chain_ends_with_one_article(
                 time.sleep(0.5)
             own_redis.stop()  # the step finishes, but the next step of the chain cannot be sent
         # the step commits, then fails to send the next step (the publish gives up within ~2 s)
-        wait_for(lambda: _promotion(promotion["id"]).step == ("notify" if postgres else "snapshot"), 30,
+        wait_for(lambda: fresh_promotion(promotion["id"]).step == ("notify" if postgres else "snapshot"), 30,
                  "the step to commit without a broker")
         time.sleep(3)
-        stuck = _promotion(promotion["id"])
-        assert stuck.status == "running" and _counts(promotion["id"])[:2] == ((1, 2) if postgres else (0, 0))
+        stuck = fresh_promotion(promotion["id"])
+        assert stuck.status == "running"
+        assert promotion_counts(promotion["id"])[:2] == ((1, 2) if postgres else (0, 0))
         own_redis.start()  # empty: the chain's messages are gone for good
         time.sleep(LEASE + 0.5)
         # the periodic redispatch (its function here) finds the promotion's event unprocessed
         wait_for(lambda: redispatch() >= 1, 30, "the broker to take the redispatch")
-        _wait_for_promotion(client, curator, promotion["id"])
-        assert _counts(promotion["id"]) == (1, 2, 1)
-        assert _once_per_promotion(promotion["id"]) == (1, 1)
-        final = _promotion(promotion["id"])
+        wait_for_promotion(client, curator, promotion["id"])
+        assert promotion_counts(promotion["id"]) == (1, 2, 1)
+        assert once_per_promotion(promotion["id"]) == (1, 1)
+        final = fresh_promotion(promotion["id"])
         assert final.attempts == 2  # started once, taken over once
-        assert _audited(promotion["id"])["promotion.start"] == 2
+        assert audited(promotion["id"])["promotion.start"] == 2
         wait_for(lambda: redispatch() == 0 and outbox.pending_count() == 0, 30,
                  "every outbox event to be processed")
     finally:
@@ -449,9 +332,9 @@ def test_a_worker_whose_database_connections_were_dropped_retries_and_finishes_t
     if db.engine.dialect.name != "postgresql":
         pytest.skip("dropping a worker's connections needs PostgreSQL")
     worker = start_worker()
-    question, _answer, space, curator = _thread_to_promote(client, people, bearer)
-    first = _request_promotion(client, curator, question["id"], space)
-    _wait_for_promotion(client, curator, first["id"])
+    question, _answer, space, curator = thread_to_promote(client, people, bearer)
+    first = request_promotion(client, curator, question["id"], space)
+    wait_for_promotion(client, curator, first["id"])
     wait_for(lambda: outbox.pending_count() == 0, 15, "every outbox event to be processed")
 
     db.session.rollback()
@@ -462,11 +345,12 @@ def test_a_worker_whose_database_connections_were_dropped_retries_and_finishes_t
     assert dropped >= 1  # the worker's pooled connection (and the web's, which pings before use)
 
     member = bearer(people.member)
-    second_post = _post(client, member, _channel(client, member, "ops2"), "How do we renew the walrus TLS cert?")
-    second = _request_promotion(client, curator, second_post["id"], space)
-    _wait_for_promotion(client, curator, second["id"])
+    second_post = add_post(client, member, add_channel(client, member, "ops2"),
+                           "How do we renew the walrus TLS cert?")
+    second = request_promotion(client, curator, second_post["id"], space)
+    wait_for_promotion(client, curator, second["id"])
     # the first task to use the dropped connection (the post's index event or a promotion step)
     assert re.search(r"Task cairn\.\w+\.\w+\[[^\]]+\] retry: Retry in \d+s: OperationalError",
                      worker.log()), worker.log()[-3000:]
-    assert _counts(second["id"]) == (2, 1, 2)  # one article (and revision) for each promotion
-    assert _once_per_promotion(second["id"]) == (1, 2)  # one draft; one notification each
+    assert promotion_counts(second["id"]) == (2, 1, 2)  # one article (and revision) for each promotion
+    assert once_per_promotion(second["id"]) == (1, 2)  # one draft; one notification each
