@@ -13,7 +13,8 @@ bp = api_blueprint("api_candidates")
 
 @bp.get("/candidates")
 def list_candidates():
-    """Candidates for promotion, best first, with the reasons for their score (?status=dismissed: the dismissed)."""
+    """Candidates for promotion, best first, with the reasons for their score (?status=dismissed: the
+    dismissed, most recently dismissed first, with who dismissed each, when and why)."""
     args = load_args(CandidateArgs())
     user = actor()
     items, nxt = candidates.list_candidates(user, args["cursor"], args["limit"], args["status"])

@@ -3,9 +3,11 @@ restore a dismissed one, and the reasons for a score in words for one viewer."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import and_, or_, select
+from sqlalchemy.orm import InstrumentedAttribute
 
 from cairn import audit
 from cairn.auth import permissions as perm
@@ -23,20 +25,48 @@ LISTED_STATUSES = ("open", "dismissed")  # promoted candidates are the promotion
 
 def list_candidates(actor: User, cursor: str | None = None, limit: int = 50,
                     status: str = "open") -> tuple[list[Candidate], str | None]:
-    """Candidates of posts ``actor`` may read, best first (curators only): the queue (``open``)
-    or what curators dismissed (``dismissed``)."""
+    """Candidates of posts ``actor`` may read (curators only): the queue (``open``), best first,
+    or what curators dismissed (``dismissed``), most recently dismissed first: a curator looks
+    there for what was just taken off the queue, by whom and why, not for the best score."""
     perm.require_curator(actor)
     if status not in LISTED_STATUSES:
         raise Invalid("Unknown candidate status.", {"status": [" or ".join(LISTED_STATUSES)]})
+    key = _sort_key(status)
     q = (select(Candidate).where(Candidate.status == status, perm.visible_candidates_clause(actor))
-         .order_by(Candidate.score.desc(), Candidate.id.desc()).limit(limit + 1))
-    after = decode_cursor(cursor, (float, int))
+         .order_by(key.desc(), Candidate.id.desc()).limit(limit + 1))
+    after = _after(cursor, status)
     if after:
-        score, last_id = after
-        q = q.where(or_(Candidate.score < score, and_(Candidate.score == score, Candidate.id < last_id)))
+        value, last_id = after
+        q = q.where(or_(key < value, and_(key == value, Candidate.id < last_id)))
     items = list(db.session.scalars(q))
-    nxt = encode_cursor(items[limit - 1].score, items[limit - 1].id) if len(items) > limit else None
+    nxt = _cursor_at(items[limit - 1], status) if len(items) > limit else None
     return items[:limit], nxt
+
+
+def _sort_key(status: str) -> InstrumentedAttribute:
+    """What a list is ordered by, newest row first among equals (so pages neither skip nor repeat).
+    A dismissed candidate always has its ``dismissed_at`` (restoring clears both)."""
+    return Candidate.dismissed_at if status == "dismissed" else Candidate.score
+
+
+def _cursor_at(candidate: Candidate, status: str) -> str:
+    if status == "dismissed":
+        return encode_cursor(candidate.dismissed_at.isoformat(), candidate.id)
+    return encode_cursor(candidate.score, candidate.id)
+
+
+def _after(cursor: str | None, status: str) -> tuple[Any, int] | None:
+    """The (sort value, id) a page ends at, from its cursor; a cursor of the other list is a 400."""
+    if status != "dismissed":
+        after = decode_cursor(cursor, (float, int))
+        return (after[0], after[1]) if after else None
+    after = decode_cursor(cursor, (str, int))
+    if not after:
+        return None
+    try:
+        return datetime.fromisoformat(after[0]), after[1]
+    except ValueError:
+        raise Invalid("Malformed cursor.", {"cursor": ["not a cursor this server issued"]}) from None
 
 
 def access_candidate(actor: User, candidate_id: int) -> Candidate:
