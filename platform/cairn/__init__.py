@@ -7,11 +7,14 @@ from typing import Any
 
 from flask import Flask
 
-from cairn.config import PROJECT_ROOT, load_policy, load_settings, secret_key
+from cairn.config import PROJECT_ROOT, load_policy, load_settings, policy_path, secret_key
 
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
+    from cairn.curation.policy import check_policy  # (it imports the models: loaded with an app, as below)
+
     settings = load_settings(test_config)
+    policy_file = policy_path(settings.get("policy"))
     app = Flask(
         "cairn",
         template_folder=str(PROJECT_ROOT / "templates"),
@@ -25,7 +28,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         INDEX_DIR=settings["index_dir"],
         MAX_CONTENT_LENGTH=int(settings["max_content_length"]),
         MAX_BODY_CHARS=int(settings["max_body_chars"]),
-        POLICY=load_policy(settings.get("policy")),
+        POLICY=check_policy(load_policy(str(policy_file)), str(policy_file)),
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_SECURE=bool(settings["session_cookie_secure"]),

@@ -67,7 +67,12 @@ def secret_key(instance: Path) -> str:
     return path.read_text().strip()
 
 
+def policy_path(path: str | None = None) -> Path:
+    """The governance policy's file: config/policy.toml unless CAIRN_POLICY names another."""
+    return Path(path or os.environ.get("CAIRN_POLICY") or CONFIG_DIR / "policy.toml")
+
+
 def load_policy(path: str | None = None) -> dict[str, Any]:
     """The governance policy (config/policy.toml unless CAIRN_POLICY names another file)."""
-    with open(path or os.environ.get("CAIRN_POLICY") or CONFIG_DIR / "policy.toml", "rb") as fh:
+    with open(policy_path(path), "rb") as fh:
         return tomllib.load(fh)

@@ -1,14 +1,17 @@
 """Policy screening (curation.policy.screen_for_policy): what is redacted, what blocks, and that
-findings never repeat the secret they found. Pure functions: no app needed."""
+findings never repeat the secret they found; and the check of the policy when the app loads it
+(check_policy). Pure functions: no app needed, but to see an app refuse to start."""
 
 from __future__ import annotations
 
 import copy
+import re
 
 import pytest
 
-from cairn.config import load_policy
-from cairn.curation.policy import luhn_ok, screen_for_policy
+from cairn.config import CONFIG_DIR, load_policy
+from cairn.curation.policy import check_policy, luhn_ok, screen_for_policy
+from tests.conftest import make_app
 
 POLICY = load_policy()
 
@@ -143,3 +146,36 @@ def test_screening_a_long_unbroken_text_is_fast(text):
     start = time.perf_counter()
     screen(text)
     assert time.perf_counter() - start < 1.5
+
+
+def test_the_shipped_policy_passes_its_check_unchanged():
+    assert check_policy(copy.deepcopy(POLICY)) == POLICY
+
+
+@pytest.mark.parametrize(("section", "named"), [
+    ({"half_life_days": 0}, "[candidates] half_life_days"),
+    ({"half_life_days": "30 days"}, "[candidates] half_life_days"),
+    ({"weights": {"replies": -1}}, "[candidates.weights] replies"),
+    ({"weights": {"replies": "1.5"}}, "[candidates.weights] replies"),
+    ({"weights": {"likes": 1.0}}, "weights.likes"),
+    ({"halflife": 30}, "halflife"),
+])
+def test_a_wrong_candidates_setting_fails_the_check_naming_the_file_and_the_setting(section, named):
+    with pytest.raises(ValueError, match=r"^site/policy\.toml: policy \[candidates") as caught:
+        check_policy({**POLICY, "candidates": section}, "site/policy.toml")
+    assert named in str(caught.value)
+
+
+def test_an_app_whose_policy_has_a_wrong_weight_refuses_to_start(tmp_path, monkeypatch):
+    """The web, the workers and every `cairn` command build the app: none starts with it."""
+    shipped = (CONFIG_DIR / "policy.toml").read_text()
+    assert "\nbookmarks = 2.0\n" in shipped
+    wrong = tmp_path / "policy.toml"
+    wrong.write_text(shipped.replace("\nbookmarks = 2.0\n", "\nbookmarks = -2.0\n"))
+    monkeypatch.setenv("CAIRN_POLICY", str(wrong))
+    with pytest.raises(ValueError, match=rf"^{re.escape(str(wrong))}: .*\[candidates.weights\] bookmarks"):
+        make_app(f"sqlite:///{tmp_path / 'cairn.db'}", tmp_path)
+    monkeypatch.setenv("CAIRN_POLICY", str(CONFIG_DIR / "policy.toml"))
+    app = make_app(f"sqlite:///{tmp_path / 'cairn.db'}", tmp_path)
+    assert app.config["POLICY"] == POLICY
+    app.extensions["cairn.engine"].dispose()

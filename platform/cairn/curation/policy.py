@@ -1,5 +1,7 @@
-"""Screening posts against config/policy.toml before they enter the knowledge base.
+"""Screening posts against config/policy.toml before they enter the knowledge base, and checking
+that file when the app loads it.
 
+``check_policy`` refuses, at start, a policy whose settings would only fail later.
 ``screen_for_policy`` redacts what the organisation does not want disclosed (e-mail addresses,
 phone numbers, IP addresses, credentials, card numbers, custom patterns) and reports forbidden
 patterns that block a promotion. Findings never contain the secret itself, only a masked hint.
@@ -11,6 +13,8 @@ import ipaddress
 import re
 from dataclasses import dataclass, field
 from typing import Any
+
+from cairn.curation.candidate_scoring import tuning
 
 PRIVATE_KEY = re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY(?: BLOCK)?-----.*?"
                          r"(?:-----END [A-Z ]*PRIVATE KEY(?: BLOCK)?-----|\Z)", re.DOTALL)
@@ -121,3 +125,15 @@ def screen_for_policy(text: str, policy: dict[str, Any], source: str = "") -> Sc
 
         result.text = rx.sub(replace, result.text)
     return result
+
+
+def check_policy(policy: dict[str, Any], source: str = "policy.toml") -> dict[str, Any]:
+    """``policy`` as loaded, once the settings only read later are known to be right: [candidates]
+    is read by the scoring task every 30 minutes on a worker, where a mistyped weight or half-life
+    would fail every run while the app looked healthy. Raises ValueError naming ``source`` and the
+    setting, so ``create_app`` (the web, the workers, every `cairn` command) stops at start."""
+    try:
+        tuning(policy)
+    except ValueError as exc:
+        raise ValueError(f"{source}: {exc}") from None
+    return policy
