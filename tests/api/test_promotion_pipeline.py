@@ -4,6 +4,7 @@ panels and the notifications of the people in a promoted thread."""
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 from sqlalchemy import func, select, update
@@ -223,6 +224,32 @@ def test_curator_promotes_a_thread_with_the_replies_they_tick(client, people, be
     assert 'data-status="needs_review"' in panels and "<mark class=\"redaction\"" in panels
     assert "<html" not in panels  # the panels alone, for promotion.js to swap in
     assert client.get("/promotions/new?thread=abc").status_code == 400
+
+
+def test_the_promotion_page_offers_the_draft_for_review_only_while_it_is_one(client, people, bearer):
+    """A rejected promotion's draft is archived and an approved one published: neither is a draft
+    to review and publish any more, and the page says what the link opens."""
+    h, question, answer, _chat = _thread(client, people, bearer)
+    space = _space(client, h["curator"])
+    _html_login(client, people.curator)
+
+    def link(promotion_id: int) -> str:
+        panels = client.get(f"/promotions/{promotion_id}/progress").get_data(as_text=True)
+        [label] = re.findall(r'<a class="button [^"]+" href="/articles/\d+">([^<]+)</a>', panels)
+        return label
+
+    rejected = _promote(client, h["curator"], [question["id"]], space_id=space)
+    assert link(rejected["id"]) == "Open the draft to review and publish"
+    resp = client.post(f"/api/v1/promotions/{rejected['id']}/rejection", json={"reason": "too thin"},
+                       headers=h["curator"])
+    assert resp.status_code == 200, resp.get_json()
+    assert link(rejected["id"]) == "Open the archived draft"
+
+    published = _promote(client, h["curator"], [question["id"], answer["id"]], space_id=space)
+    moved = client.post(f"/api/v1/articles/{published['article_id']}/transitions", json={"to": "published"},
+                        headers=h["admin"])  # the draft is in review: the admin approves it
+    assert moved.status_code == 200, moved.get_json()
+    assert link(published["id"]) == "Open the article"
 
 
 def test_curator_collects_posts_from_two_threads_in_the_tray_and_promotes_them_together(client, people, bearer):
