@@ -1,4 +1,4 @@
-"""Facet counts of the Whoosh engine: the tag lists kept per searcher follow index commits."""
+"""Facet counts of the Whoosh engine: the values kept per segment follow index commits."""
 
 from __future__ import annotations
 
@@ -9,9 +9,9 @@ from cairn.search.facets import facet_counts
 from cairn.search.query import parse
 
 
-def _doc(key: int, body: str, tags: str) -> dict:
+def _doc(key: int, body: str, tags: str, channel: str = "ops", thread: int | None = None) -> dict:
     return {"id": f"post:{key}", "kind": "post", "obj_id": key, "title": "", "body": body, "acl": "public",
-            "thread": f"post:{key}", "status": "posted", "tags": tags, "channel": "ops",
+            "thread": f"post:{thread or key}", "status": "posted", "tags": tags, "channel": channel,
             "created": datetime(2026, 11, 1)}
 
 
@@ -24,3 +24,16 @@ def test_tag_facets_count_each_tag_once_per_document_and_follow_new_commits(tmp_
     assert facet_counts(index, parse("deploy"), ["public"])["tag"] == {"api": 2, "deploy": 2, "gateway": 1}
     Index(str(tmp_path)).upsert([], deletes=["post:1"])
     assert facet_counts(index, parse("deploy"), ["public"])["tag"] == {"api": 1, "deploy": 1, "gateway": 1}
+
+
+def test_channel_facets_follow_new_posts_edits_and_deletes(tmp_path):
+    index, worker = Index(str(tmp_path)), Index(str(tmp_path))  # the web and the index worker
+    worker.upsert([_doc(1, "deploy the api", ""), _doc(2, "deploy the worker", ""), _doc(3, "deploy again", "", thread=1)])
+    assert facet_counts(index, parse("deploy"), ["public"])["channel"] == {"ops": 2}  # a thread counts once
+    worker.upsert([_doc(4, "deploy the docs", "", channel="docs")])
+    assert facet_counts(index, parse("deploy"), ["public"])["channel"] == {"docs": 1, "ops": 2}
+    worker.upsert([_doc(2, "deploy the worker", "", channel="docs")])  # moved: an edit of an old segment's post
+    assert facet_counts(index, parse("deploy"), ["public"])["channel"] == {"docs": 2, "ops": 1}
+    worker.upsert([], deletes=["post:4"])
+    counts = facet_counts(index, parse("deploy"), ["public"])
+    assert counts["channel"] == {"docs": 1, "ops": 1} and counts["kind"] == {"post": 2}

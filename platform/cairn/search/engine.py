@@ -25,7 +25,6 @@ from whoosh.highlight import ContextFragmenter, HtmlFormatter
 from whoosh.index import LockError
 from whoosh.qparser import AndGroup, FieldsPlugin, MultifieldParser, PlusMinusPlugin
 from whoosh.query import And, DateRange, Every, Not, Or, Phrase, Query, Require, Term
-from whoosh.searching import Searcher
 
 from cairn.errors import Invalid
 from cairn.search.query import ParsedQuery
@@ -39,6 +38,7 @@ from cairn.search.ranking import (
     plain_question,
     word_count,
 )
+from cairn.search.searcher import FilterCachingSearcher, SegmentStore, open_reader
 
 log = logging.getLogger(__name__)
 
@@ -82,6 +82,7 @@ class Index:
         self._local = threading.local()  # each thread's searcher (see searcher())
         self._lock = threading.Lock()
         self._writes = 0  # commits made through this object: a stale searcher never hides our own
+        self._segments = SegmentStore()  # what reads keep of each segment across generations
 
     def open(self) -> windex.Index:
         if self._ix is None:
@@ -143,7 +144,10 @@ class Index:
         if searcher is None or not searcher.up_to_date():
             with self._lock:
                 ix = self.open()
-                searcher = self._local.searcher = _FilterCachingSearcher(ix.reader(), fromindex=ix, weighting=WEIGHTING)
+                reader = open_reader(ix, searcher.reader() if searcher is not None else None)
+                searcher = self._local.searcher = FilterCachingSearcher(
+                    reader, fromindex=ix, weighting=WEIGHTING, store=self._segments)
+                self._segments.keep_only({segment.segment_id() for segment in reader.segments() or ()})
                 self._local.opened, self._local.writes = time.monotonic(), self._writes
         return searcher
 
@@ -302,30 +306,6 @@ def _cached_lengths_reader(self, fieldname, column):
 
 
 W3PerDocReader._cached_reader = _cached_lengths_reader
-
-
-class _FilterCachingSearcher(Searcher):
-    """A searcher that keeps the document set of each filter query (the searcher's ACL tokens,
-    with or without a kind) for its own life, i.e. one index generation: the ACL filter of a
-    frequent searcher is computed once per commit instead of once per query (with 100,000
-    public posts that set is most of a query's cost). Queries hash and compare by value."""
-
-    FILTERS_KEPT = 64
-
-    def __init__(self, *args, **kwargs) -> None:
-        super().__init__(*args, **kwargs)
-        self._combs: dict[Query, Any] = {}
-
-    def _filter_to_comb(self, obj):
-        if not isinstance(obj, Query):
-            return super()._filter_to_comb(obj)
-        comb = self._combs.get(obj)
-        if comb is None:
-            comb = super()._filter_to_comb(obj)
-            if len(self._combs) >= self.FILTERS_KEPT:
-                self._combs.pop(next(iter(self._combs)), None)
-            self._combs[obj] = comb
-        return comb
 
 
 class _Hit(dict):

@@ -4,9 +4,11 @@ same query and ACL filter as ``Index.search``; a Whoosh reader like cairn.search
 
 from __future__ import annotations
 
+from array import array
+
 from whoosh import sorting
 from whoosh.query import And, Or, Term
-from whoosh.sorting import FieldFacet, OverlappingCategorizer
+from whoosh.sorting import Categorizer, FieldFacet
 
 from cairn.search.engine import Index
 from cairn.search.query import ParsedQuery
@@ -31,7 +33,7 @@ def facet_counts(index: Index, parsed: ParsedQuery, tokens: list[str], kinds: li
     searcher = index.searcher()
     acl = index.acl_filter(tokens)
     query_filter = And([acl, Or([Term("kind", k) for k in kinds])]) if kinds else acl
-    facets = {name: (_TagsFacet if fieldname == "tags" else FieldFacet)(fieldname, maptype=sorting.UnorderedList)
+    facets = {name: _KeptFacet(fieldname, maptype=sorting.UnorderedList)
               for name, fieldname in {**FACET_FIELDS, "thread": "thread"}.items()}
     results = searcher.search(index.build_query(parsed), filter=query_filter, groupedby=facets,
                               scored=False, limit=None)
@@ -62,27 +64,54 @@ def _from_hits(hits: list[dict], top: int) -> dict[str, dict[str, int]]:
             for name, groups in counts.items()}
 
 
-class _TagsFacet(FieldFacet):
-    """A document may have many tags. Whoosh's categorizer for such a field lists every document's
-    values again for each search, a pass over the whole index (about 150 ms of a short query at
-    100,000 posts); this one keeps the lists with the segment's searcher, i.e. for one index
-    generation, as Whoosh already does for single-valued fields."""
+class _KeptFacet(FieldFacet):
+    """A field's value(s) of every document, read from its postings once per segment and kept for
+    as long as the segment is part of the index (FilterCachingSearcher.kept): Whoosh's own
+    categorizers list them again for every new searcher, i.e. after every index commit, and over
+    the whole index for a field without a column (about 2 s for the first short query after a
+    post at 100,000 posts); tags, a document's many values, even for every search."""
 
     def __init__(self, fieldname: str, maptype=None) -> None:
-        super().__init__(fieldname, allow_overlap=True, maptype=maptype)
+        super().__init__(fieldname, allow_overlap=fieldname == "tags", maptype=maptype)
 
     def categorizer(self, global_searcher):
-        return _KeptListsCategorizer(global_searcher, self.fieldname)
+        return _KeptCategorizer(global_searcher, self.fieldname, self.allow_overlap)
 
 
-class _KeptListsCategorizer(OverlappingCategorizer):
+class _KeptCategorizer(Categorizer):
+    def __init__(self, global_searcher, fieldname: str, allow_overlap: bool) -> None:
+        self._global, self._fieldname, self.allow_overlap = global_searcher, fieldname, allow_overlap
+        self._values: list = []
+        self._ords: array | list = []
+
     def set_searcher(self, segment_searcher, docoffset):
-        key = ("cairn.lists", self._fieldname)
-        kept = segment_searcher._field_caches.get(key)
-        if kept is None or self._use_vectors or self._use_column:
-            super().set_searcher(segment_searcher, docoffset)
-            if self._lists is not None:
-                segment_searcher._field_caches[key] = self._lists
-            return
-        self._segment_searcher, self._lists = segment_searcher, kept
+        kept = self._global.kept(segment_searcher)
+        key = ("facet", self._fieldname)
+        if key not in kept:
+            kept[key] = _segment_values(segment_searcher, self._fieldname, self.allow_overlap)
+        self._values, self._ords = kept[key]
 
+    def key_for(self, matcher, segment_docnum):
+        i = self._ords[segment_docnum]
+        return self._values[i] if i >= 0 else None
+
+    def keys_for(self, matcher, segment_docnum):
+        return [self._values[i] for i in self._ords[segment_docnum]] or [None]
+
+
+def _segment_values(segment_searcher, fieldname: str, many: bool) -> tuple[list, array | list]:
+    """(values, per document of the segment: the index of its value, -1 for none; or, for a field
+    of ``many`` values, the list of its values' indexes)."""
+    reader = segment_searcher.reader()
+    field = segment_searcher.schema[fieldname]
+    count = reader.doc_count_all()
+    values: list = []
+    ords: array | list = [[] for _ in range(count)] if many else array("i", [-1]) * count
+    for i, btext in enumerate(field.sortable_terms(reader, fieldname)):
+        values.append(field.from_bytes(btext))
+        for docnum in reader.postings(fieldname, btext).all_ids():
+            if many:
+                ords[docnum].append(i)
+            else:
+                ords[docnum] = i
+    return values, ords
