@@ -151,6 +151,17 @@ def visible_duplicates(actor: User, promotion: Promotion) -> list[dict]:
     return [d for d in found if d["id"] in readable]
 
 
+def promotion_articles(actor: User, promotions: list[Promotion]) -> dict[int, Article]:
+    """promotion id -> its article (the draft, or the one it appends to), for the promotions list
+    to say what each one is about; an article ``actor`` may not read is left out, not named."""
+    ids = {p.article_id for p in promotions if p.article_id}
+    if not ids:
+        return {}
+    readable = {a.id: a for a in db.session.scalars(
+        select(Article).where(Article.id.in_(ids), perm.visible_articles_clause(actor)))}
+    return {p.id: readable[p.article_id] for p in promotions if p.article_id in readable}
+
+
 def list_promotions(actor: User, status: str | None = None, cursor: str | None = None,
                     limit: int = 50) -> tuple[list[Promotion], str | None]:
     perm.require_curator(actor)

@@ -103,8 +103,10 @@ def remove_from_tray():
 @bp.get("/promotions")
 @login_required
 def promotions():
-    items, _ = actions.list_promotions(_me(), limit=100)
-    return render_template("curation/promotions.html", promotions=items, tray=len(_tray_ids()))
+    me = _me()
+    items, _ = actions.list_promotions(me, limit=100)
+    return render_template("curation/promotions.html", promotions=items, tray=len(_tray_ids()),
+                           articles=actions.promotion_articles(me, items))
 
 
 def _promotion_context(promotion_id: int) -> dict:
