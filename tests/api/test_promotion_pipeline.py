@@ -4,7 +4,6 @@ panels and the notifications of the people in a promoted thread."""
 
 from __future__ import annotations
 
-import html
 import re
 from datetime import timedelta
 
@@ -15,10 +14,9 @@ from cairn.audit import AuditEvent
 from cairn.curation import pipeline
 from cairn.curation.models import Promotion
 from cairn.extensions import db
-from cairn.kb.models import Article, ArticleRevision, article_groups
+from cairn.kb.models import Article, ArticleRevision
 from cairn.models_base import utcnow
 from cairn.stream.models import Notification
-from tests import factories as f
 from tests.conftest import csrf_token
 
 STEP_AUDITS = ["promotion.request", "promotion.start", "promotion.snapshot", "promotion.screen",
@@ -252,30 +250,6 @@ def test_the_promotion_page_offers_the_draft_for_review_only_while_it_is_one(cli
                         headers=h["admin"])  # the draft is in review: the admin approves it
     assert moved.status_code == 200, moved.get_json()
     assert link(published["id"]) == "Open the article"
-
-
-def test_the_promotions_list_names_each_article_or_says_why_there_is_none(client, people, bearer):
-    h, question, answer, _chat = _thread(client, people, bearer)
-    space = _space(client, h["curator"])
-    drafted = _promote(client, h["curator"], [question["id"]], space_id=space)
-    secret = _post(client, h["member"], _channel(client, h["member"], "deals"), "Strictly confidential: the merger.")
-    blocked = _promote(client, h["curator"], [secret["id"]], space_id=space)
-    assert blocked["status"] == "failed", blocked
-    # the admin's draft is restricted to a group the curator is not in: its row stays, unnamed
-    hidden = _promote(client, h["admin"], [answer["id"]], space_id=space)
-    db.session.execute(article_groups.insert().values(article_id=hidden["article_id"],
-                                                      group_id=f.group("legal", people.admin).id))
-    db.session.commit()
-    titles = {p["id"]: db.session.get(Article, p["article_id"]).title for p in (drafted, hidden)}
-    assert titles[drafted["id"]] != titles[hidden["id"]]
-    _html_login(client, people.curator)
-
-    page = client.get("/promotions").get_data(as_text=True)
-    rows = {int(n): row for n, row in re.findall(r"<tr>\s*<td>(\d+)</td>(.*?)</tr>", page, re.DOTALL)}
-    assert sorted(rows) == sorted([drafted["id"], blocked["id"], hidden["id"]])
-    assert f'href="/articles/{drafted["article_id"]}">{html.escape(titles[drafted["id"]])}</a>' in rows[drafted["id"]]
-    assert "no article" in rows[blocked["id"]] and html.escape(blocked["error"]) in rows[blocked["id"]]
-    assert "no article" in rows[hidden["id"]] and html.escape(titles[hidden["id"]]) not in page
 
 
 def test_curator_collects_posts_from_two_threads_in_the_tray_and_promotes_them_together(client, people, bearer):

@@ -14,6 +14,7 @@ from cairn.curation.models import Promotion
 from cairn.curation.schemas import (
     AppendInstead,
     PromoteThreadArgs,
+    PromotionArgs,
     PromotionCreate,
     PromotionReject,
     TrayItem,
@@ -104,9 +105,11 @@ def remove_from_tray():
 @login_required
 def promotions():
     me = _me()
-    items, _ = actions.list_promotions(me, limit=100)
+    args = load(PromotionArgs(), request.args.to_dict())
+    items, nxt = actions.list_promotions(me, args["status"], args["cursor"], args["limit"])
     return render_template("curation/promotions.html", promotions=items, tray=len(_tray_ids()),
-                           articles=actions.promotion_articles(me, items))
+                           articles=actions.promotion_articles(me, items), status=args["status"],
+                           next_cursor=nxt)
 
 
 def _promotion_context(promotion_id: int) -> dict:
