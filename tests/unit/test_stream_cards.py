@@ -1,6 +1,7 @@
-"""The channel page keeps rendered post cards (cairn.stream.cards): a card must never be stale,
-leak from one reader to another, or show a post the reader may no longer see. Each test renders
-the page once (filling the cache), changes something, and reads the page again."""
+"""The channel and thread pages and the live fragments keep rendered post cards
+(cairn.stream.cards): a card must never be stale, leak from one reader to another, or show a post
+the reader may no longer see. Each test renders the page once (filling the cache), changes
+something, and reads the page again."""
 
 from __future__ import annotations
 
@@ -25,10 +26,11 @@ def general(people):
 
 @pytest.fixture
 def as_user(app):
-    """as_user(user, channel_id) -> the channel page's HTML as that user sees it (a new client each time)."""
+    """as_user(user, channel_id) -> the channel page's HTML as that user sees it (a new client each
+    time); with ``path``, that page instead (a thread, a live fragment)."""
     from tests.conftest import People, csrf_token
 
-    def page(user, channel_id: int, status: int = 200) -> str:
+    def page(user, channel_id: int | None = None, status: int = 200, path: str | None = None) -> str:
         # a fresh app context, as in production: its own session and its own flask.g (the test's
         # context would keep the first reader's login and CSRF field in g for every request)
         with app.app_context():
@@ -37,7 +39,7 @@ def as_user(app):
             resp = client.post("/login", data={"email": user.email, "password": People.PASSWORD,
                                                "csrf_token": token})
             assert resp.status_code == 302, resp.status_code
-            resp = client.get(f"/channels/{channel_id}")
+            resp = client.get(path or f"/channels/{channel_id}")
             assert resp.status_code == status, resp.status_code
             return resp.get_data(as_text=True)
 
@@ -186,3 +188,51 @@ def test_the_page_asks_the_database_the_same_number_of_questions_for_2_or_12_pos
         actions.add_reaction(people.other, post.id, "eyes")
         actions.add_reaction(people.admin, post.id, "tada")
     assert statements() == few  # no query per post, author or reactor
+
+
+# --- the thread page and the live fragments share the cache -----------------------------------
+
+def test_a_thread_page_is_served_from_the_cache_and_shows_an_edit_a_reaction_and_a_hide_at_once(people, general,
+                                                                                                 as_user):
+    root = f.post(people.member, general, "how do I?")
+    reply = f.post(people.other, general, "first answer", parent=root)
+    thread = f"/posts/{root.id}"
+    first = as_user(people.curator, path=thread)
+    hits = cache().hits
+    assert _tokens_out(_card(as_user(people.curator, path=thread), reply.id)) == _tokens_out(_card(first, reply.id))
+    assert cache().hits == hits + 1  # the reply's card (the root's shows its view count, which this view moved)
+    actions.edit_post(people.other, reply.id, "better answer")
+    card = _card(as_user(people.curator, path=thread), reply.id)
+    assert "better answer" in card and "first answer" not in card
+    actions.add_reaction(people.member, reply.id, "tada")
+    card = _card(as_user(people.curator, path=thread), reply.id)
+    assert "Milo Member reacted with" in card and 'class="reaction mine"' not in card
+    assert 'class="reaction mine"' in _card(as_user(people.member, path=thread), reply.id)
+    moderation.hide_post(people.curator, reply.id, "off topic")
+    assert _card(as_user(people.member, path=thread), reply.id) is None  # not the author, not a moderator
+    assert "notice-hidden" in _card(as_user(people.other, path=thread), reply.id)
+    assert "notice-hidden" in _card(as_user(people.curator, path=thread), reply.id)
+
+
+def test_a_thread_card_differs_from_the_timeline_card_of_the_same_post(people, general, as_user):
+    root = f.post(people.member, general, "question")
+    in_timeline = _card(as_user(people.member, general.id), root.id)
+    in_thread = _card(as_user(people.member, path=f"/posts/{root.id}"), root.id)
+    assert 'class="post post-root' in in_thread and "post-root" not in in_timeline
+    assert f'class="reply-count" href="/posts/{root.id}"' in in_timeline and "reply-count" not in in_thread
+
+
+def test_a_live_fragment_is_served_from_the_cache_and_shows_an_edit_at_once(people, general, as_user):
+    root = f.post(people.member, general, "question")
+    reply = f.post(people.other, general, "draft reply", parent=root)
+    fragment = f"/posts/{reply.id}/fragment?in_thread=1"
+    as_user(people.member, path=fragment)
+    hits = cache().hits
+    card = _card(as_user(people.member, path=fragment), reply.id)
+    assert cache().hits == hits + 1 and "draft reply" in card
+    assert "Mark as answer" in card  # the asker's view of a reply, in its thread
+    actions.edit_post(people.other, reply.id, "final reply")
+    card = _card(as_user(people.member, path=fragment), reply.id)
+    assert "final reply" in card and "draft reply" not in card
+    moderation.hide_post(people.curator, reply.id)
+    as_user(people.member, path=fragment, status=404)
