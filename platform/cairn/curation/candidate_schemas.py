@@ -14,7 +14,8 @@ from cairn.curation.candidate_models import Candidate
 
 class CandidateArgs(ListArgs):
     status = fields.String(load_default="open", validate=validate.OneOf(candidates.LISTED_STATUSES),
-                           metadata={"description": "open: the queue; dismissed: what curators dismissed"})
+                           metadata={"description": "open: the queue, best first; dismissed: what curators"
+                                                    " dismissed, most recently dismissed first"})
 
 
 class CandidateDismiss(Schema):
