@@ -18,7 +18,7 @@ from whoosh import index as windex
 from whoosh import writing
 from whoosh.analysis import StemmingAnalyzer
 from whoosh.codec.whoosh3 import W3PerDocReader
-from whoosh.collectors import FilterCollector, TopCollector
+from whoosh.collectors import FilterCollector
 from whoosh.fields import BOOLEAN, DATETIME, ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
 from whoosh.filedb.filestore import FileStorage
 from whoosh.highlight import ContextFragmenter, HtmlFormatter
@@ -38,7 +38,12 @@ from cairn.search.ranking import (
     plain_question,
     word_count,
 )
-from cairn.search.searcher import FilterCachingSearcher, SegmentStore, open_reader
+from cairn.search.searcher import (
+    FilterCachingSearcher,
+    PacedTopCollector,
+    SegmentStore,
+    open_reader,
+)
 
 log = logging.getLogger(__name__)
 
@@ -70,7 +75,10 @@ SEARCH_LIMIT = 60
 # A snippet is looked for in the first this-many characters of a body (Whoosh re-analyses the text
 # to find it; its default, 32768, made ten snippets of long reference pages most of a query's time).
 SNIPPET_CHARLIMIT = 8000
-REPLACE_EVERY = 50
+# Matches between rebuilds of a search's matcher tree (PacedTopCollector); the same hits at any
+# value (FAQ questions at 100,000 posts, Index.search p50 on a loaded machine: Whoosh's collector
+# at 50: 124.5 ms; paced at 50: 115.3 ms, at 200: 110.7 ms, at 20: 143.7 ms).
+REPLACE_EVERY = 200
 
 
 class Index:
@@ -330,10 +338,11 @@ class _Hit(dict):
 def _top(searcher, query: Query, query_filter: Query, limit: int):
     """The ``limit`` best hits of ``query`` among ``query_filter``'s documents. As
     ``searcher.search(query, filter=..., limit=...)``, but the matcher tree is rebuilt for the
-    score a hit must beat every REPLACE_EVERY matches instead of every 10: each rebuild walks the
-    tree of a question's 15-20 terms, and was a third of its matching time (CPU p95 of the
-    bench's questions at 100,000 posts: 146 -> 109 ms)."""
-    collector = FilterCollector(TopCollector(limit, replace=REPLACE_EVERY), allow=query_filter)
+    score a hit must beat every REPLACE_EVERY matches instead of every 10 and at every rise of
+    that score (PacedTopCollector): each rebuild walks the tree of a question's 15-20 terms, and
+    was a third of its matching time (CPU p95 of the bench's questions at 100,000 posts: 146 ->
+    109 ms at every 50 matches; see REPLACE_EVERY for the rebuilds at each rise)."""
+    collector = FilterCollector(PacedTopCollector(limit, replace=REPLACE_EVERY), allow=query_filter)
     searcher.search_with_collector(query, collector)
     results = collector.results()
     # each hit's snippet asks for the query's terms in the index again (Whoosh's highlighter):

@@ -17,6 +17,7 @@ import threading
 import time
 from typing import Any
 
+from whoosh.collectors import TopCollector
 from whoosh.query import Query
 from whoosh.reading import EmptyReader, IndexReader, MultiReader, SegmentReader
 from whoosh.searching import Searcher
@@ -139,3 +140,34 @@ def _segment_reader(storage, schema, segment, generation: int, old: SegmentReade
         reader._perdoc = copy.copy(old._perdoc)
         reader._perdoc._segment = segment
     return reader
+
+
+class PacedTopCollector(TopCollector):
+    """Whoosh's TopCollector, but the matcher tree is rebuilt for the score a hit must beat
+    (``replace()``: branches that can no longer reach the top N become cheaper matchers) only
+    every ``replace`` matches. Whoosh's also rebuilds it whenever that score rises, i.e. for
+    nearly every hit while the top N fills, and each rebuild walks the tree of a question's 15-20
+    terms. Which hits are found does not change: a rebuild only drops work that cannot matter,
+    and the blocks that cannot reach the score are still skipped as soon as it rises."""
+
+    def matches(self):
+        matcher = self.matcher
+        usequality = self._use_block_quality()
+        countdown, minscore, checkquality = 0, self.minscore, True
+        while matcher.is_active():
+            if countdown == 0:
+                self.matcher = matcher = matcher.replace(self.minscore or 0)
+                self.replaced_times += 1
+                if not matcher.is_active():
+                    break
+                usequality = self._use_block_quality()
+                countdown = self.replace
+            countdown -= 1
+            if self.minscore != minscore:
+                checkquality, minscore = True, self.minscore
+            if usequality and checkquality and minscore is not None:
+                self.skipped_times += matcher.skip_to_quality(minscore)
+                if not matcher.is_active():
+                    break
+            yield matcher.id()
+            checkquality = matcher.next()  # True when the matcher entered a new block
