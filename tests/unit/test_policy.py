@@ -138,14 +138,19 @@ def test_several_findings_in_one_text_are_all_listed_in_order_of_kind():
         assert secret not in result.text and secret not in repr(result.findings)
 
 
-@pytest.mark.parametrize("text", ["x-" * 20_000, "1.1." * 10_000, "password_" * 4_000, "x-" * 19_990 + "password"])
-def test_screening_a_long_unbroken_text_is_fast(text):
-    """A pasted blob as long as a post may be must not take quadratic time (it did: seconds)."""
-    import time
+@pytest.mark.parametrize("text", ["x-" * 20_000, "1.1." * 10_000, "password_" * 4_000])
+def test_a_long_unbroken_text_without_secrets_comes_back_unchanged(text):
+    """Pasted blobs as long as a post may be (the runs that once made a pattern take quadratic
+    time: bench/screening.py prints how long each takes) are screened to nothing."""
+    result = screen(text)
+    assert result.text == text and result.findings == [] and result.blocked_by == []
 
-    start = time.perf_counter()
-    screen(text)
-    assert time.perf_counter() - start < 1.5
+
+def test_a_credential_at_the_end_of_a_long_run_is_still_redacted():
+    text = "x-" * 19_990 + " password: hunter22"
+    result = screen(text)
+    assert "hunter22" not in result.text and result.text.startswith("x-" * 19_990)
+    assert [f["kind"] for f in result.findings] == ["credential"]
 
 
 def test_the_shipped_policy_passes_its_check_unchanged():

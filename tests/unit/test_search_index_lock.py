@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import random
-import time
 
 import pytest
 
@@ -14,7 +13,7 @@ def _doc(key: int) -> dict:
     return {"id": f"post:{key}", "kind": "post", "obj_id": key, "body": "hello", "acl": "public"}
 
 
-def test_the_next_write_gets_the_lock_at_once_after_a_commit_failed(tmp_path):
+def test_the_next_write_gets_the_lock_after_a_commit_failed(tmp_path):
     index = Index(str(tmp_path))
     index.upsert([_doc(1)])
     # Whoosh names a segment from `random`: the same seed twice makes the second commit fail on
@@ -26,7 +25,6 @@ def test_the_next_write_gets_the_lock_at_once_after_a_commit_failed(tmp_path):
         index.upsert([_doc(3)])
     random.seed()
     kept = failed.value  # the error lives on (a log record, a Celery retry): its writer too
-    started = time.monotonic()
+    # a lock the failed commit kept would make this write raise LockError after its timeout
     index.write(lambda w: w.update_document(**_doc(4)), timeout=0.5)
-    assert time.monotonic() - started < 0.5, "the failed commit kept the index lock"
     assert kept is not None and index.doc_count() == 3
