@@ -22,7 +22,6 @@ from tests.integration.conftest import (
     waiting_on_lock,
 )
 from tests.integration.worker_support import (
-    PROMOTION_TIMEOUT,
     add_channel,
     add_post,
     add_space,
@@ -54,11 +53,9 @@ def test_promotion_runs_end_to_end_on_a_real_worker(client, people, bearer, star
                    parent_id=question["id"])
     space = add_space(client, curator)
 
-    started = time.monotonic()
     promotion = request_promotion(client, curator, question["id"], space)
     assert promotion["status"] == "queued"  # the web answered at once; the worker does the rest
     state = wait_for_promotion(client, curator, promotion["id"])
-    elapsed = time.monotonic() - started
 
     assert {f["kind"] for f in state["findings"]} >= {"email", "phone"}, state
     article = client.get(f"/api/v1/articles/{state['article_id']}", headers=curator).get_json()
@@ -83,7 +80,6 @@ def test_promotion_runs_end_to_end_on_a_real_worker(client, people, bearer, star
              15, "the draft article to be indexed")
     wait_for(lambda: outbox.pending_count() == 0, 15, "every outbox event to be processed")
     assert promotion_counts(promotion["id"]) == (1, 2, 1)
-    assert elapsed < PROMOTION_TIMEOUT
 
 
 def test_post_written_while_broker_is_down_is_indexed_after_it_returns(
