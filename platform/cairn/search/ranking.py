@@ -136,6 +136,7 @@ class _WordCoordMatcher(WrappingMatcher):
     def __init__(self, child, keys: dict, words: int) -> None:
         super().__init__(child)
         self._keys, self._words = keys, words
+        self._floor = 0.0  # the score a hit had to beat when this tree was built (see replace())
         self._leaves = []
         for leaf in child.term_matchers():
             fieldname, text = leaf.term()
@@ -149,7 +150,16 @@ class _WordCoordMatcher(WrappingMatcher):
     def copy(self):
         return self.__class__(self.child.copy(), self._keys, self._words)
 
+    def replace(self, minquality=0):
+        matcher = super().replace(minquality)
+        if isinstance(matcher, _WordCoordMatcher):
+            matcher._floor = minquality
+        return matcher
+
     def score(self) -> float:
+        score = self.child.score()
+        if score < self._floor:  # out of the top N whatever share of the words it holds (the
+            return score  # share only lowers it): not worth listing its words (no hit changes)
         docid = self.child.id()
         matched = {key for leaf, key in self._leaves if leaf.is_active() and leaf.id() == docid}
-        return self.child.score() * (len(matched) / self._words) ** COORD_POWER
+        return score * (len(matched) / self._words) ** COORD_POWER
