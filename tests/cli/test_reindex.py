@@ -65,3 +65,46 @@ def test_the_bulk_reader_builds_the_same_documents_as_the_row_by_row_one(app, pe
     assert len(expected) == 7  # 4 posts (one deleted, one hidden: none) and 3 articles
     assert got == expected
     assert next(d for d in got if d["obj_id"] == answer.id and d["kind"] == "post")["reactions"] == 2
+
+
+def _stored(app) -> list[dict]:
+    searcher = app.extensions["cairn.search"].searcher()
+    return sorted(searcher.all_stored_fields(), key=lambda d: d["id"])
+
+
+def test_an_index_of_the_older_schema_keeps_working_until_the_reindex_writes_the_new_one(app, people, tmp_path,
+                                                                                         monkeypatch):
+    from whoosh import index as windex
+    from whoosh.fields import DATETIME, ID, NUMERIC, STORED
+
+    from cairn.search.engine import SCHEMA, Index
+
+    chan = f.channel(people.member, "ops")
+    posts = [f.post(people.member, chan, f"gopher note {i}") for i in range(3)]
+    stream.add_reaction(people.other, posts[0].id, "👍")
+    older = SCHEMA.copy()  # before: the date at Whoosh's 8 precisions, status and reactions indexed
+    for name, field in (("created", DATETIME(stored=True, sortable=True)), ("status", ID(stored=True)),
+                        ("reactions", NUMERIC(stored=True))):
+        older.remove(name)
+        older.add(name, field)
+    (tmp_path / "older").mkdir()
+    windex.create_in(str(tmp_path / "older"), older)
+    monkeypatch.setitem(app.extensions, "cairn.search", Index(str(tmp_path / "older")))
+    search.sync_documents("post", [p.id for p in posts])  # the index worker writes as before
+    reader = db.session.get(User, people.member.id)
+
+    def found(q: str) -> set[int]:
+        return {h["id"] for h in search.query(reader, q).items}
+
+    assert found("gopher after:2000-01-01") == {p.id for p in posts}
+    assert found("gopher before:2000-01-01") == set()
+    assert _stored(app)[0]["reactions"] == 1
+    assert isinstance(app.extensions["cairn.search"].open().schema["reactions"], NUMERIC)
+
+    assert search.reindex() == 3
+
+    assert isinstance(app.extensions["cairn.search"].open().schema["reactions"], STORED)
+    assert app.extensions["cairn.search"].open().schema["created"].shift_step == 32
+    assert found("gopher after:2000-01-01") == {p.id for p in posts}
+    assert found("gopher before:2000-01-01") == set()
+    assert _stored(app)[0]["reactions"] == 1

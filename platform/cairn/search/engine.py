@@ -15,11 +15,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 from whoosh import index as windex
-from whoosh import writing
 from whoosh.analysis import StemmingAnalyzer
 from whoosh.codec.whoosh3 import W3PerDocReader
 from whoosh.collectors import FilterCollector
-from whoosh.fields import BOOLEAN, DATETIME, ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
+from whoosh.fields import BOOLEAN, DATETIME, ID, KEYWORD, STORED, TEXT, Schema
 from whoosh.filedb.filestore import FileStorage
 from whoosh.highlight import ContextFragmenter, HtmlFormatter
 from whoosh.index import LockError
@@ -47,6 +46,19 @@ from cairn.search.searcher import (
 
 log = logging.getLogger(__name__)
 
+
+def _coarse_datetime() -> DATETIME:
+    """A stored, sortable date indexed at two precisions (shift_step 32) instead of Whoosh's eight:
+    its terms were a quarter of a post's, and a before:/after: range over 100,000 posts took no
+    longer (0.1-0.4 s at 32, 0.25-1.9 s at 8, on a loaded machine). An index keeps the fields it
+    was built with (Whoosh stores the schema), so an older index reads and writes as before."""
+    field = DATETIME(stored=True, sortable=True)
+    field.shift_step = 32
+    return field
+
+
+# Only what a query asks is indexed (as terms): reactions and status are read from the stored
+# fields (ranking.hit_boost), so they are STORED only. A rebuild writes this schema (Index.write).
 SCHEMA = Schema(
     id=ID(unique=True, stored=True),
     kind=ID(stored=True),
@@ -60,11 +72,11 @@ SCHEMA = Schema(
     container=STORED,
     thread=ID(stored=True),
     tags=KEYWORD(lowercase=True, scorable=True, stored=True),
-    created=DATETIME(stored=True, sortable=True),
-    status=ID(stored=True),
+    created=_coarse_datetime(),
+    status=STORED,
     verified=BOOLEAN(stored=True),
     answer=BOOLEAN(stored=True),
-    reactions=NUMERIC(stored=True),
+    reactions=STORED,
     acl=KEYWORD(),
 )
 
@@ -160,7 +172,11 @@ class Index:
         return searcher
 
     def write(self, apply, timeout: float = 30.0, clear: bool = False) -> None:
-        """Run ``apply(writer)`` under the index lock and commit; retried on LockError."""
+        """Run ``apply(writer)`` under the index lock and commit; retried on LockError.
+
+        With ``clear`` the commit replaces every document (a rebuild): with the writer's own and
+        with the segments ``apply`` returns, written meanwhile by other processes (bulk.rebuild).
+        It writes the current SCHEMA: an index built by an older Cairn gets it here."""
         deadline = time.monotonic() + timeout
         while True:
             try:
@@ -170,13 +186,15 @@ class Index:
                 if time.monotonic() > deadline:
                     raise
                 time.sleep(0.1)
+        if clear:
+            writer.schema = SCHEMA
         try:
-            apply(writer)
+            segments = apply(writer) or []
         except BaseException:
             writer.cancel()
             raise
         try:
-            writer.commit(mergetype=writing.CLEAR if clear else None)
+            writer.commit(mergetype=(lambda _writer, _old: list(segments)) if clear else None)
         except BaseException:
             _unlock(writer)  # a failed commit must not keep the index locked while its error lives on
             raise
