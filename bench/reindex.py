@@ -12,7 +12,8 @@ built once and kept in --workdir; with --pg the same rows go into a fresh Postgr
 (CAIRN_BENCH_PG_URL, dropped at the end). Each run rebuilds the index in a fresh folder.
 
 Prints documents/s by wall time and by CPU time (this process and the index writer's
-subprocesses); the machine is shared, so run it twice when a figure matters.
+subprocesses) and the load average before and after; the machine is shared, so run it twice when a
+figure matters. The reindex uses one process per core (CAIRN_REINDEX_PROCESSES=1: one process).
 """
 
 from __future__ import annotations
@@ -183,6 +184,7 @@ def make_app(work: Path, url: str, index_dir: Path):
 def measure(app, label: str, profile: bool) -> dict:
     with app.app_context():
         rows = search.total_rows()
+        load = os.getloadavg()[0]
         seen = [0]
         profiler = cProfile.Profile(time.process_time) if profile else None  # CPU: the machine is shared
         before, wall = os.times(), time.perf_counter()
@@ -198,7 +200,8 @@ def measure(app, label: str, profile: bool) -> dict:
         db.engine.dispose()
     assert docs == count, f"the index holds {docs} documents, the reindex wrote {count}"
     print(f"{label}: {count} documents from {rows} rows in {wall:.1f}s wall, {cpu:.1f}s CPU: "
-          f"{count / wall:,.0f} documents/s wall, {count / cpu:,.0f} documents/CPU-s", flush=True)
+          f"{count / wall:,.0f} documents/s wall, {count / cpu:,.0f} documents/CPU-s "
+          f"(load average {load:.1f} before, {os.getloadavg()[0]:.1f} after)", flush=True)
     if profiler:
         pstats.Stats(profiler).sort_stats("cumulative").print_stats(40)
     return {"docs": count, "wall": wall, "cpu": cpu}

@@ -72,6 +72,35 @@ def _stored(app) -> list[dict]:
     return sorted(searcher.all_stored_fields(), key=lambda d: d["id"])
 
 
+def test_a_rebuild_in_two_processes_writes_the_same_documents_as_one(app, people):
+    chan, leads = f.channel(people.member, "ops"), f.channel(people.member, "leads", private=True)
+    root = f.post(people.member, chan, "the gopher cache is cold #ops")
+    for i in range(6):
+        public = i % 3 == 0
+        f.post(people.other if public else people.member, chan if public else leads, f"gopher reply {i}",
+               parent=root if public else None)
+    stream.add_reaction(people.other, root.id, "👍")
+    handbook = f.space(people.curator, "Handbook")
+    for i in range(3):
+        f.article(people.curator, handbook, f"Gopher guide {i}", status="published")
+    index = app.extensions["cairn.search"]
+    reader = db.session.get(User, people.member.id)
+    bulk.rebuild(index, processes=1)
+    one, one_hits = _stored(app), sorted((h["kind"], h["id"]) for h in search.query(reader, "gopher", limit=50).items)
+    seen = []
+
+    count = bulk.rebuild(index, seen.append, processes=2, batch=2)  # 4 post jobs and 2 article jobs
+
+    assert count == len(one) == 10
+    assert seen[-1] == count
+    assert len(index.searcher().reader().segments()) == 2  # one per process
+    assert _stored(app) == one
+    # the same hits (equal scores may come in another order: documents are numbered per segment)
+    assert sorted((h["kind"], h["id"]) for h in search.query(reader, "gopher", limit=50).items) == one_hits
+    assert {h["id"] for h in search.query(reader, "gopher in:leads after:2000-01-01").items} == {
+        d["obj_id"] for d in one if d.get("channel") == "leads"}
+
+
 def test_an_index_of_the_older_schema_keeps_working_until_the_reindex_writes_the_new_one(app, people, tmp_path,
                                                                                          monkeypatch):
     from whoosh import index as windex
