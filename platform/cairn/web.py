@@ -130,7 +130,7 @@ def _sidebar() -> dict:
     if not current_user.is_authenticated:
         return {}
     user = current_user._get_current_object()
-    return {"sidebar_channels": list_channels(user, with_members=False), "sidebar_spaces": list_spaces(user),
+    return {"sidebar_channels": list_channels(user), "sidebar_spaces": list_spaces(user),
             "unread_notifications": unread_count(user), "open_flags_count": open_flag_count(user)}
 
 

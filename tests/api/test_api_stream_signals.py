@@ -210,7 +210,8 @@ def test_dismissing_flags_is_for_moderators_and_needs_open_flags(client, scene):
 
 # --- cursors and bodies -----------------------------------------------------------------------
 
-@pytest.mark.parametrize("path", ["/api/v1/channels/{ch}/posts", "/api/v1/posts/{root}/thread",
+@pytest.mark.parametrize("path", ["/api/v1/channels/{ch}/posts", "/api/v1/channels/{ch}/members",
+                                  "/api/v1/posts/{root}/thread",
                                   "/api/v1/posts/{root}/revisions", "/api/v1/bookmarks", "/api/v1/notifications",
                                   "/api/v1/moderation"])
 @pytest.mark.parametrize("cursor", ["garbage!", "eyJhIjoxfQ", "WyJ4Il0", "Wy0xXQ", "Wzk5OTk5OTk5OTk5XQ"])

@@ -185,6 +185,8 @@ GET    stream.channels                       -                   login  ok     o
 POST   stream.create_channel                 -                   login  ok     ok     ok     ok
 GET    stream.channel                        general             login  ok     ok     ok     ok
 GET    stream.channel                        secret              login  ok     hide   ok     hide
+GET    stream.channel_members                general             login  ok     ok     ok     ok
+GET    stream.channel_members                secret              login  ok     hide   ok     hide
 GET    stream.channel_events                 general             login  ok     ok     ok     ok
 GET    stream.channel_events                 secret              login  ok     hide   ok     hide
 POST   stream.join                           general             login  ok     ok     ok     ok

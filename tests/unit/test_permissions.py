@@ -14,6 +14,7 @@ from cairn.extensions import db
 from cairn.kb.models import STATUSES, Article, ArticleSource
 from cairn.stream import actions as stream
 from cairn.stream import members
+from cairn.stream.models import channel_members
 from tests import factories as f
 
 # --- stream -----------------------------------------------------------------------------------
@@ -24,6 +25,24 @@ def test_private_channel_is_readable_by_its_members_only(world):
     assert perm.can_read_channel(p.curator, world.secret)
     assert not perm.can_read_channel(p.other, world.secret)
     assert not perm.can_read_channel(world.outsider, world.secret)
+
+
+def test_membership_is_asked_of_the_database_and_a_change_is_seen_at_once(world):
+    """can_read_channel asks channel_members (kept for the session until it writes), never loading
+    the member list; an add, a remove or a bare statement on the table is seen by the next check."""
+    p, secret = world.p, world.secret
+    assert not perm.can_read_channel(p.other, secret)
+    members.add_member(p.member, secret.id, p.other.id)
+    assert perm.can_read_channel(p.other, secret)
+    members.remove_member(p.member, secret.id, p.other.id)
+    assert not perm.can_read_channel(p.other, secret)
+    assert perm.can_read_channel(p.curator, secret)
+    db.session.execute(channel_members.delete().where(channel_members.c.channel_id == secret.id,
+                                                      channel_members.c.user_id == p.curator.id))
+    assert not perm.can_read_channel(p.curator, secret)  # the same transaction, before any commit
+    db.session.rollback()
+    assert perm.can_read_channel(p.curator, secret)
+    assert "members" not in perm.access_channel(p.member, secret.id).__dict__
 
 
 def test_admin_role_does_not_open_private_channels(world):

@@ -29,6 +29,7 @@ OPERATIONS = {
     "api_stream.create_channel": (stream_s.ChannelCreate, None, 201),
     "api_stream.update_channel": (stream_s.ChannelUpdate, None, 200),
     "api_stream.list_posts": (None, ListArgs, 200),
+    "api_stream.list_members": (None, ListArgs, 200),
     "api_stream.create_post": (stream_s.PostCreate, None, 201),
     "api_stream.edit_post": (stream_s.PostUpdate, None, 200),
     "api_stream.list_notifications": (None, stream_s.NotificationArgs, 200),

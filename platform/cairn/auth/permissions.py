@@ -10,7 +10,6 @@ Three kinds of answer:
 from __future__ import annotations
 
 from sqlalchemy import and_, exists, false, or_, select, true
-from sqlalchemy.orm import selectinload
 from sqlalchemy.sql import ColumnElement
 
 from cairn.auth.models import User, group_members
@@ -19,6 +18,7 @@ from cairn.curation.models import Promotion
 from cairn.errors import Forbidden, NotFound, RuleViolation
 from cairn.extensions import db
 from cairn.kb.models import Article, ArticleFlag, ArticleSource, Space, article_groups, space_groups
+from cairn.stream import membership
 from cairn.stream.models import Channel, Notification, Post, channel_members
 
 READABLE_STATUSES = ("published", "archived")
@@ -37,8 +37,13 @@ TRANSITIONS: dict[tuple[str, str], str] = {
 
 # --- stream ----------------------------------------------------------------------------------
 
+def is_member(user: User, channel: Channel) -> bool:
+    """One EXISTS on channel_members (kept for the session until it writes), never the member list."""
+    return membership.is_member(user.id, channel)
+
+
 def can_read_channel(user: User, channel: Channel) -> bool:
-    return not channel.private or user.id in channel.member_ids
+    return not channel.private or is_member(user, channel)
 
 
 def can_post_in(user: User, channel: Channel) -> bool:
@@ -95,10 +100,7 @@ def can_see_moderation_queue(user: User) -> bool:
 
 
 def visible_channels_clause(user: User) -> ColumnElement[bool]:
-    member = exists().where(
-        channel_members.c.channel_id == Channel.id, channel_members.c.user_id == user.id
-    )
-    return or_(Channel.private.is_(False), member)
+    return or_(Channel.private.is_(False), membership.member_clause(user.id, Channel.id))
 
 
 def shown_posts_clause(user: User) -> ColumnElement[bool]:
@@ -123,8 +125,7 @@ def channel_readers_clause(channel: Channel) -> ColumnElement[bool]:
 
 
 def access_channel(user: User, channel_id: int) -> Channel:
-    # the members' groups are loaded only if something asks for them (permissions need the user's)
-    channel = db.session.get(Channel, channel_id, options=[selectinload(Channel.members).lazyload(User.groups)])
+    channel = db.session.get(Channel, channel_id)
     if channel is None or not can_read_channel(user, channel):
         raise NotFound("Channel not found.")
     return channel

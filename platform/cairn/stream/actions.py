@@ -7,8 +7,6 @@ import unicodedata
 
 from flask import current_app
 from sqlalchemy import delete, func, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import defaultload, lazyload, selectinload
 
 from cairn import audit, live, outbox
@@ -19,6 +17,7 @@ from cairn.errors import Conflict, Forbidden, Invalid, NotFound
 from cairn.extensions import db
 from cairn.models_base import utcnow
 from cairn.pagination import decode_cursor, encode_cursor
+from cairn.stream import membership
 from cairn.stream.models import (
     Channel,
     Mention,
@@ -26,7 +25,6 @@ from cairn.stream.models import (
     Post,
     PostRevision,
     Reaction,
-    channel_members,
 )
 from cairn.stream.unread import start_reading_at_latest
 from cairn.text import mentioned_handles, render_markdown
@@ -69,25 +67,20 @@ def update_channel(actor: User, channel_id: int, *, topic: str | None = None) ->
 def join_channel(actor: User, channel_id: int) -> Channel:
     with db.transaction() as s:
         channel = perm.access_channel(actor, channel_id)
-        if actor.id not in channel.member_ids:
-            channel.members.append(db.session.get(User, actor.id))
+        if membership.enroll(s, channel, actor.id):
             start_reading_at_latest(s, channel.id, actor.id)  # a newcomer's unread count starts at 0
     return channel
 
 
 def leave_channel(actor: User, channel_id: int) -> None:
-    with db.transaction():
-        channel = perm.access_channel(actor, channel_id)
-        channel.members = [u for u in channel.members if u.id != actor.id]
+    with db.transaction() as s:
+        membership.unenroll(s, perm.access_channel(actor, channel_id), actor.id)
 
 
-def list_channels(user: User, *, with_members: bool = True) -> list[Channel]:
-    """The channels ``user`` may read, by name; ``with_members=False`` (the sidebar, on every page)
-    leaves their member lists unloaded until something asks for one."""
-    q = select(Channel).where(perm.visible_channels_clause(user)).order_by(Channel.name)
-    if not with_members:
-        q = q.options(lazyload(Channel.members))
-    return list(db.session.scalars(q))
+def list_channels(user: User) -> list[Channel]:
+    """The channels ``user`` may read, by name (their members stay unloaded: see
+    cairn.stream.membership for counts)."""
+    return list(db.session.scalars(select(Channel).where(perm.visible_channels_clause(user)).order_by(Channel.name)))
 
 
 # --- posts ------------------------------------------------------------------------------------
@@ -118,12 +111,8 @@ def create_post(actor: User, channel_id: int, body: str, parent_id: int | None =
         post = Post(channel_id=channel.id, author_id=actor.id, body=body,
                     html=render_markdown(body), parent_id=parent.id if parent else None)
         s.add(post)
-        if actor.id not in channel.member_ids:
-            # posting joins the channel; one statement, so two first posts at once cannot collide
-            insert = pg_insert if s.get_bind().dialect.name == "postgresql" else sqlite_insert
-            s.execute(insert(channel_members).values(channel_id=channel.id, user_id=actor.id)
-                      .on_conflict_do_nothing())
-            s.expire(channel, ["members"])
+        if not perm.is_member(actor, channel):
+            membership.enroll(s, channel, actor.id)  # posting joins the channel
         s.flush()
         if parent is not None:
             s.execute(update(Post).where(Post.id == parent.id).values(reply_count=Post.reply_count + 1))

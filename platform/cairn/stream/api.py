@@ -12,7 +12,7 @@ from cairn.auth import permissions as perm
 from cairn.auth.schemas import user_out
 from cairn.curation.actions import promoted_articles
 from cairn.extensions import limiter
-from cairn.stream import actions, members, moderation, rendering, signals, unread
+from cairn.stream import actions, members, membership, moderation, rendering, signals, unread
 from cairn.stream.schemas import (
     ChannelCreate,
     ChannelUpdate,
@@ -59,25 +59,33 @@ def _json_or_empty():
     return request.get_json(silent=True) if request.content_length else {}
 
 
+def _channels_out(channels, user=None) -> list[dict]:
+    """Channels with their member counts (one query), and ``user``'s own view of them if given."""
+    ids = [c.id for c in channels]
+    counts = membership.member_counts(ids)
+    if user is None:
+        return [channel_out(c, counts.get(c.id, 0)) for c in channels]
+    mine, news = membership.channels_of(user.id, ids), unread.unread_counts(user)
+    return [channel_out(c, counts.get(c.id, 0), c.id in mine, news.get(c.id, 0)) for c in channels]
+
+
 @bp.get("/channels")
 def list_channels():
     user = actor()
-    counts = unread.unread_counts(user)
-    return jsonify(page([channel_out(c, user, counts) for c in actions.list_channels(user)], None))
+    return jsonify(page(_channels_out(actions.list_channels(user), user), None))
 
 
 @bp.post("/channels")
 def create_channel():
     data = load(ChannelCreate())
     channel = actions.create_channel(actor(), data["name"], data["topic"], data["private"], data["members"])
-    return jsonify(channel_out(channel)), 201
+    return jsonify(_channels_out([channel])[0]), 201
 
 
 @bp.get("/channels/<int:channel_id>")
 def get_channel(channel_id: int):
     user = actor()
-    channel = perm.access_channel(user, channel_id)
-    return jsonify(channel_out(channel, user, unread.unread_counts(user)))
+    return jsonify(_channels_out([perm.access_channel(user, channel_id)], user)[0])
 
 
 @bp.post("/channels/<int:channel_id>/read")
@@ -91,7 +99,7 @@ def mark_channel_read(channel_id: int):
 @bp.post("/channels/<int:channel_id>/join")
 def join_channel(channel_id: int):
     user = actor()
-    return jsonify(channel_out(actions.join_channel(user, channel_id), user))
+    return jsonify(_channels_out([actions.join_channel(user, channel_id)], user)[0])
 
 
 @bp.post("/channels/<int:channel_id>/leave")
@@ -102,15 +110,17 @@ def leave_channel(channel_id: int):
 
 @bp.get("/channels/<int:channel_id>/members")
 def list_members(channel_id: int):
-    channel = perm.access_channel(actor(), channel_id)
-    return jsonify(page([user_out(u) for u in sorted(channel.members, key=lambda u: u.display_name)], None))
+    """A page of the channel's members, by display name."""
+    args = load_args(ListArgs())
+    found, nxt = members.members_page(actor(), channel_id, args["cursor"], args["limit"])
+    return jsonify(page([user_out(u) for u in found], nxt))
 
 
 @bp.put("/channels/<int:channel_id>/members/<int:user_id>")
 def add_member(channel_id: int, user_id: int):
     """Add a member to a private channel (its creator or an admin)."""
     channel = members.add_member(actor(), channel_id, user_id)
-    return jsonify(channel_out(channel))
+    return jsonify(_channels_out([channel])[0])
 
 
 @bp.delete("/channels/<int:channel_id>/members/<int:user_id>")
@@ -138,7 +148,7 @@ def preview():
 @bp.patch("/channels/<int:channel_id>")
 def update_channel(channel_id: int):
     data = load(ChannelUpdate())
-    return jsonify(channel_out(actions.update_channel(actor(), channel_id, topic=data.get("topic"))))
+    return jsonify(_channels_out([actions.update_channel(actor(), channel_id, topic=data.get("topic"))])[0])
 
 
 @bp.get("/channels/<int:channel_id>/events")

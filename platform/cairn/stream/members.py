@@ -12,10 +12,13 @@ from cairn.auth.actions import handle_for
 from cairn.auth.models import User
 from cairn.errors import Conflict, Forbidden, Invalid, NotFound, RuleViolation
 from cairn.extensions import db
+from cairn.pagination import decode_cursor, encode_cursor
+from cairn.stream import membership
 from cairn.stream.models import Channel
 from cairn.stream.unread import start_reading_at_latest
 
 PREFIX_RE = re.compile(r"^[\w.\- ]{0,80}$")
+FIRST_SHOWN = 30  # members named in the channel page's box; the rest are on the members page
 
 
 def _managed(actor: User, channel_id: int) -> Channel:
@@ -33,9 +36,8 @@ def add_member(actor: User, channel_id: int, user_id: int) -> Channel:
         user = s.get(User, user_id)
         if user is None or not user.active:
             raise NotFound("User not found.")
-        if user.id in channel.member_ids:
+        if not membership.enroll(s, channel, user.id):
             raise Conflict(f"{user.display_name} is already a member.", {"user_id": ["already a member"]})
-        channel.members.append(user)
         start_reading_at_latest(s, channel.id, user.id)
         audit.record(s, actor.id, "channel.member_add", f"channel:{channel.id}", user_id=user.id)
     return channel
@@ -44,11 +46,24 @@ def add_member(actor: User, channel_id: int, user_id: int) -> Channel:
 def remove_member(actor: User, channel_id: int, user_id: int) -> Channel:
     with db.transaction() as s:
         channel = _managed(actor, channel_id)
-        if user_id not in channel.member_ids:
+        if not membership.unenroll(s, channel, user_id):
             raise NotFound("This user is not a member of the channel.")
-        channel.members = [u for u in channel.members if u.id != user_id]
         audit.record(s, actor.id, "channel.member_remove", f"channel:{channel.id}", user_id=user_id)
     return channel
+
+
+def members_page(actor: User, channel_id: int, cursor: str | None, limit: int) -> tuple[list[User], str | None]:
+    """A page of the members of a channel the actor may read, by display name, and the next
+    page's cursor (None on the last)."""
+    channel = perm.access_channel(actor, channel_id)
+    after = decode_cursor(cursor)
+    found, more = membership.members_page(channel.id, after[0] if after else None, limit)
+    return found, (encode_cursor(found[-1].id) if more else None)
+
+
+def first_members(channel: Channel, shown: int = FIRST_SHOWN) -> list[User]:
+    """The channel page's members box: the first ``shown`` members by name (the rest: a link)."""
+    return membership.members_page(channel.id, None, shown)[0]
 
 
 def find_user(reference: str) -> User:

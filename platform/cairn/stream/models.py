@@ -31,11 +31,9 @@ class Channel(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     external_id: Mapped[str | None] = mapped_column(String(120), unique=True, index=True)  # imports
 
-    members: Mapped[list[User]] = relationship(secondary=channel_members, lazy="selectin")
-
-    @property
-    def member_ids(self) -> set[int]:
-        return {u.id for u in self.members}
+    # loaded only when asked for (creating a channel sets it): a channel may have thousands of
+    # members, so membership, counts and pages are queries (cairn.stream.membership)
+    members: Mapped[list[User]] = relationship(secondary=channel_members, lazy="select")
 
 
 class Post(Base):

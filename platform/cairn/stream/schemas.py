@@ -65,11 +65,13 @@ class NotificationsRead(Schema):
     ids = fields.List(Id(), load_default=None, validate=validate.Length(max=1000))
 
 
-def channel_out(channel: Channel, user=None, unread: dict[int, int] | None = None) -> dict:
+def channel_out(channel: Channel, members: int, member: bool | None = None, unread: int = 0) -> dict:
+    """``members``: the channel's member count; ``member`` (whether the caller is one) and
+    ``unread`` make it the caller's own view of it."""
     out = {"id": channel.id, "name": channel.name, "topic": channel.topic, "private": channel.private,
-           "members": len(channel.members)}
-    if user is not None:  # the caller's own view of it
-        out.update(member=user.id in channel.member_ids, unread=(unread or {}).get(channel.id, 0))
+           "members": members}
+    if member is not None:
+        out.update(member=member, unread=unread)
     return out
 
 

@@ -18,7 +18,8 @@ from cairn.auth.models import User
 from cairn.errors import Invalid
 from cairn.extensions import db
 from cairn.models_base import utcnow
-from cairn.stream.models import Channel, ChannelRead, Post, channel_members
+from cairn.stream import membership
+from cairn.stream.models import Channel, ChannelRead, Post
 
 COUNT_CAP = 100
 
@@ -51,7 +52,7 @@ def start_reading_at_latest(s: Session, channel_id: int, user_id: int) -> None:
 def read_position(user: User, channel_id: int) -> int | None:
     """The user's marker in a channel they can read (0: never read), None if they are not a member."""
     channel = perm.access_channel(user, channel_id)
-    if user.id not in channel.member_ids:
+    if not perm.is_member(user, channel):
         return None
     return db.session.scalar(select(ChannelRead.last_read_post_id).where(
         ChannelRead.channel_id == channel.id, ChannelRead.user_id == user.id)) or 0
@@ -77,21 +78,17 @@ def mark_read(actor: User, channel_id: int, post_id: int | None = None) -> int:
 
 
 def unread_counts(user: User) -> dict[int, int]:
-    """{channel id: unread thread roots (capped at COUNT_CAP)} for the user's channels with news."""
-    s = db.session
-    mine = select(channel_members.c.channel_id).where(channel_members.c.user_id == user.id)
-    rows = s.execute(
-        select(Channel.id, ChannelRead.last_read_post_id)
+    """{channel id: unread thread roots (capped at COUNT_CAP)} for the user's channels with news:
+    one query for all of them (a capped count per channel, a subquery beside each channel row)."""
+    marker = func.coalesce(ChannelRead.last_read_post_id, 0)
+    unread = (select(Post.id)
+              .where(Post.channel_id == Channel.id, Post.parent_id.is_(None), Post.id > marker,
+                     Post.author_id != user.id, perm.shown_posts_clause(user))
+              .limit(COUNT_CAP).correlate(Channel, ChannelRead).subquery())
+    count = select(func.count()).select_from(unread).scalar_subquery()
+    rows = db.session.execute(
+        select(Channel.id, count)
         .outerjoin(ChannelRead, and_(ChannelRead.channel_id == Channel.id, ChannelRead.user_id == user.id))
-        .where(Channel.id.in_(mine), perm.visible_channels_clause(user))
+        .where(membership.member_clause(user.id, Channel.id), perm.visible_channels_clause(user))
     ).all()
-    counts: dict[int, int] = {}
-    for channel_id, marker in rows:
-        unread = (select(Post.id)
-                  .where(Post.channel_id == channel_id, Post.parent_id.is_(None), Post.id > (marker or 0),
-                         Post.author_id != user.id, perm.shown_posts_clause(user))
-                  .limit(COUNT_CAP).subquery())
-        n = s.scalar(select(func.count()).select_from(unread)) or 0
-        if n:
-            counts[channel_id] = n
-    return counts
+    return {channel_id: n for channel_id, n in rows if n}

@@ -13,7 +13,7 @@ from cairn.curation.actions import promoted_articles
 from cairn.extensions import limiter
 from cairn.forms import load_form
 from cairn.kb.actions import list_spaces
-from cairn.stream import actions, cards, members, moderation, signals, unread
+from cairn.stream import actions, cards, members, membership, moderation, signals, unread
 from cairn.stream.rendering import decorate
 from cairn.stream.schemas import (
     ChannelCreate,
@@ -87,7 +87,10 @@ def home():
 @bp.get("/channels")
 @login_required
 def channels():
-    return render_template("stream/channels.html", channels=actions.list_channels(_me()))
+    channels = actions.list_channels(_me())
+    ids = [c.id for c in channels]
+    return render_template("stream/channels.html", channels=channels, member_counts=membership.member_counts(ids),
+                           mine=membership.channels_of(_me().id, ids))
 
 
 @bp.post("/channels")
@@ -114,7 +117,20 @@ def channel(channel_id: int):
         # no commit, which would expire and reload everything loaded so far)
         unread.mark_read(me, chan.id)
     return render_template("stream/channel.html", channel=chan, posts=posts, next_cursor=nxt,
-                           first_unread=first_unread, **_page_context(me, posts))
+                           first_unread=first_unread, member_count=membership.member_count(chan.id),
+                           first_members=members.first_members(chan) if chan.private else [],
+                           **_page_context(me, posts))
+
+
+@bp.get("/channels/<int:channel_id>/members")
+@login_required
+def channel_members(channel_id: int):
+    """The channel's members by name, a page at a time (the channel page names the first few)."""
+    args = load(ListArgs(), request.args.to_dict())
+    chan = perm.access_channel(_me(), channel_id)
+    found, nxt = members.members_page(_me(), chan.id, args["cursor"], args["limit"])
+    return render_template("stream/members.html", channel=chan, members=found, next_cursor=nxt,
+                           member_count=membership.member_count(chan.id))
 
 
 @bp.post("/channels/<int:channel_id>/topic")
