@@ -37,6 +37,14 @@ class SegmentStore:
         with self._lock:
             return self._segments.setdefault(segment_id, {})
 
+    def put(self, kept: dict[Any, Any], key: Any, value: Any, limit: int) -> None:
+        """``kept[key] = value``, the oldest entry forgotten past ``limit`` (under the lock: another
+        thread may be adding to the same segment's entries)."""
+        with self._lock:
+            if len(kept) >= limit:
+                kept.pop(next(iter(kept)), None)
+            kept[key] = value
+
     def keep_only(self, segment_ids: set[str]) -> None:
         """Forget the segments a merge or a rebuild removed from the index."""
         with self._lock:
@@ -89,9 +97,7 @@ class FilterCachingSearcher(Searcher):
         docs = filters.get(query)
         if docs is None:
             docs = frozenset(query.docs(leaf))
-            if len(filters) >= self.FILTERS_KEPT:
-                filters.pop(next(iter(filters)), None)
-            filters[query] = docs
+            self.store.put(filters, query, docs, self.FILTERS_KEPT)
         return docs
 
     def _filter_to_comb(self, obj):
