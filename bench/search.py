@@ -1,5 +1,5 @@
 """Cairn's search against a SQLite FTS5 reference on the same data: latency, relevance, scale,
-post → searchable delay and reindex speed.
+latency right after an index commit, post → searchable delay and reindex speed.
 
     python bench/search.py [--posts 20000] [--scale-posts 0] [--live-posts 100] [--rate 20]
                            [--workdir ~/.cache/cairn-bench-search] [--skip-live]
@@ -24,7 +24,9 @@ same documents, Whoosh's stop words removed from the query (OR of the remaining 
 ``bm25()``, with the searcher's ACL tokens as a WHERE EXISTS on an (doc, token) table.
 
 The database for a given --posts is built once and kept in --workdir (delete it to rebuild);
-the indexes are rebuilt by every run. Post → searchable starts a private redis-server and a
+the indexes are rebuilt by every run. After the questions, 20 posts are indexed again one commit
+at a time, each followed by a short query (what a new searcher must rebuild after a commit is
+paid by that query). Post → searchable starts a private redis-server and a
 real ``celery -A workers.celery_app worker`` (as tests/integration/conftest.py does) on a copy of
 that database and index, posts through ``cairn.stream.actions.create_post`` at --rate posts/s and
 polls a searcher until each post is found.
