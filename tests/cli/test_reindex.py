@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import re
+import time
 
 import click._termui_impl
+import pytest
 
 from cairn import search
 from cairn.auth.models import User
@@ -72,7 +74,7 @@ def _stored(app) -> list[dict]:
     return sorted(searcher.all_stored_fields(), key=lambda d: d["id"])
 
 
-def test_a_rebuild_in_two_processes_writes_the_same_documents_as_one(app, people):
+def test_a_rebuild_in_two_processes_writes_the_same_documents_as_one(app, people, monkeypatch):
     chan, leads = f.channel(people.member, "ops"), f.channel(people.member, "leads", private=True)
     root = f.post(people.member, chan, "the gopher cache is cold #ops")
     for i in range(6):
@@ -87,8 +89,13 @@ def test_a_rebuild_in_two_processes_writes_the_same_documents_as_one(app, people
     reader = db.session.get(User, people.member.id)
     bulk.rebuild(index, processes=1)
     one, one_hits = _stored(app), sorted((h["kind"], h["id"]) for h in search.query(reader, "gopher", limit=50).items)
-    seen = []
+    seen, build = [], documents.post_fields
 
+    def slowly(*args):  # a process busy with its first job leaves the next one to the other
+        time.sleep(0.05)
+        return build(*args)
+
+    monkeypatch.setattr(documents, "post_fields", slowly)
     count = bulk.rebuild(index, seen.append, processes=2, batch=2)  # 4 post jobs and 2 article jobs
 
     assert count == len(one) == 10
@@ -137,3 +144,21 @@ def test_an_index_of_the_older_schema_keeps_working_until_the_reindex_writes_the
     assert found("gopher after:2000-01-01") == {p.id for p in posts}
     assert found("gopher before:2000-01-01") == set()
     assert _stored(app)[0]["reactions"] == 1
+
+
+def test_a_failing_reindex_process_fails_the_rebuild_and_leaves_the_index_as_it_was(app, people, monkeypatch):
+    chan = f.channel(people.member, "ops")
+    for i in range(4):
+        f.post(people.member, chan, f"gopher note {i}")
+    before = _stored(app)
+
+    def broken(*args, **kwargs):
+        raise ValueError("unreadable row")
+
+    monkeypatch.setattr(documents, "post_fields", broken)  # the forked processes inherit it
+    with pytest.raises(RuntimeError, match="unreadable row"):
+        bulk.rebuild(app.extensions["cairn.search"], processes=2, batch=1)
+
+    assert _stored(app) == before
+    monkeypatch.undo()
+    search.sync_document("post", 1)  # the index lock was released (a held one fails after 30 s)
