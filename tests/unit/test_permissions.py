@@ -42,6 +42,11 @@ def test_membership_is_asked_of_the_database_and_a_change_is_seen_at_once(world)
     assert not perm.can_read_channel(p.curator, secret)  # the same transaction, before any commit
     db.session.rollback()
     assert perm.can_read_channel(p.curator, secret)
+    assert not perm.can_read_channel(p.other, secret)
+    with db.engine.begin() as other_request:  # another session adds them: a refresh sees it
+        other_request.execute(channel_members.insert().values(channel_id=secret.id, user_id=p.other.id))
+    f.refresh(secret)
+    assert perm.can_read_channel(p.other, secret)
     assert "members" not in perm.access_channel(p.member, secret.id).__dict__
 
 

@@ -5,7 +5,8 @@ channel holds by the thousand. The rules (who may read, join, manage) are cairn.
 Membership is asked a few hundred times per channel page (every post card asks what its reader
 may do, and each of those asks whether they read the channel), so an answer is kept in the
 session until the session writes anything (a flush, a statement other than a SELECT, a commit or
-a rollback): a member added or removed inside a request is seen by the next question.
+a rollback) or a channel of it is expired or refreshed: a member added or removed inside a
+request is seen by the next question.
 """
 
 from __future__ import annotations
@@ -105,6 +106,15 @@ def _forget_on_write(state) -> None:
         _forget(state.session)
 
 
+def _forget_with_channel(state, *_args) -> None:
+    """A channel expired or refreshed (to see another session's writes): its members too. (The
+    instance's state, not the instance: a rollback expires states whose object is gone.)"""
+    if state.session is not None:
+        _forget(state.session)
+
+
 for _name in ("after_flush", "after_commit", "after_rollback", "after_soft_rollback"):
     event.listen(Session, _name, _forget)
 event.listen(Session, "do_orm_execute", _forget_on_write)
+event.listen(Channel, "expire", _forget_with_channel, raw=True)
+event.listen(Channel, "refresh", _forget_with_channel, raw=True)
