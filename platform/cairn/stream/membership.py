@@ -107,8 +107,9 @@ def _forget_on_write(state) -> None:
 
 
 def _forget_with_channel(state, *_args) -> None:
-    """A channel expired or refreshed (to see another session's writes): its members too. (The
-    instance's state, not the instance: a rollback expires states whose object is gone.)"""
+    """A channel expired (a refresh expires it first: how a session sees another's writes): its
+    members too. (The instance's state, not the instance: a rollback expires states whose object
+    is gone.) Not on "refresh": loading a channel's expired columns is no news about members."""
     if state.session is not None:
         _forget(state.session)
 
@@ -117,4 +118,3 @@ for _name in ("after_flush", "after_commit", "after_rollback", "after_soft_rollb
     event.listen(Session, _name, _forget)
 event.listen(Session, "do_orm_execute", _forget_on_write)
 event.listen(Channel, "expire", _forget_with_channel, raw=True)
-event.listen(Channel, "refresh", _forget_with_channel, raw=True)
