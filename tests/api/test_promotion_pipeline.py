@@ -17,29 +17,11 @@ from cairn.extensions import db
 from cairn.kb.models import Article, ArticleRevision
 from cairn.models_base import utcnow
 from cairn.stream.models import Notification
+from tests.api_steps import add_channel, add_post, add_space
 from tests.conftest import csrf_token
 
 STEP_AUDITS = ["promotion.request", "promotion.start", "promotion.snapshot", "promotion.screen",
                "promotion.duplicates", "promotion.draft", "promotion.notify"]
-
-
-def _channel(client, headers, name="ops") -> int:
-    resp = client.post("/api/v1/channels", json={"name": name}, headers=headers)
-    assert resp.status_code == 201, resp.get_json()
-    return resp.get_json()["id"]
-
-
-def _post(client, headers, channel_id: int, body: str, parent_id: int | None = None) -> dict:
-    payload = {"body": body, **({"parent_id": parent_id} if parent_id else {})}
-    resp = client.post(f"/api/v1/channels/{channel_id}/posts", json=payload, headers=headers)
-    assert resp.status_code == 201, resp.get_json()
-    return resp.get_json()
-
-
-def _space(client, headers, name="Runbooks") -> int:
-    resp = client.post("/api/v1/spaces", json={"name": name}, headers=headers)
-    assert resp.status_code == 201, resp.get_json()
-    return resp.get_json()["id"]
 
 
 def _promote(client, headers, post_ids: list[int], **extra) -> dict:
@@ -63,16 +45,16 @@ def _notes(user) -> list[str]:
 def _thread(client, people, bearer):
     """member asks, other answers, admin chats in the thread: (headers, question, answer, chat)."""
     h = {name: bearer(getattr(people, name)) for name in ("member", "other", "admin", "curator")}
-    chan = _channel(client, h["member"])
-    question = _post(client, h["member"], chan, "How do we rotate the walrus signing key? Mail milo@example.com")
-    answer = _post(client, h["other"], chan, "Run `vault rotate walrus` then restart the signer.", question["id"])
-    chat = _post(client, h["admin"], chan, "Thanks, that worked for me too.", question["id"])
+    chan = add_channel(client, h["member"])
+    question = add_post(client, h["member"], chan, "How do we rotate the walrus signing key? Mail milo@example.com")
+    answer = add_post(client, h["other"], chan, "Run `vault rotate walrus` then restart the signer.", question["id"])
+    chat = add_post(client, h["admin"], chan, "Thanks, that worked for me too.", question["id"])
     return h, question, answer, chat
 
 
 def test_each_step_stores_its_result_is_audited_once_and_closes_the_event(client, people, bearer):
     h, question, answer, chat = _thread(client, people, bearer)
-    state = _promote(client, h["curator"], [question["id"]], space_id=_space(client, h["curator"]))
+    state = _promote(client, h["curator"], [question["id"]], space_id=add_space(client, h["curator"]))
     assert (state["status"], state["step"]) == ("needs_review", "needs_review")
     assert _audits(state["id"]) == STEP_AUDITS
     p = db.session.get(Promotion, state["id"])
@@ -121,8 +103,8 @@ def test_a_step_run_twice_after_a_crash_stores_and_audits_its_result_once(app, p
 
 def test_promotion_blocked_by_policy_fails_with_its_reason_and_drafts_nothing(client, people, bearer):
     member, curator = bearer(people.member), bearer(people.curator)
-    post = _post(client, member, _channel(client, member), "Do not distribute: the Q3 numbers.")
-    state = _promote(client, curator, [post["id"]], space_id=_space(client, curator))
+    post = add_post(client, member, add_channel(client, member), "Do not distribute: the Q3 numbers.")
+    state = _promote(client, curator, [post["id"]], space_id=add_space(client, curator))
     assert state["status"] == "failed"
     assert state["error"] == f"Blocked by policy: classified_marker (post {post['id']})."
     assert state["article_id"] is None and db.session.scalar(select(func.count()).select_from(Article)) == 0
@@ -132,7 +114,7 @@ def test_promotion_blocked_by_policy_fails_with_its_reason_and_drafts_nothing(cl
 
 def test_append_instead_rejects_the_draft_and_appends_the_posts_to_the_duplicate(client, people, bearer):
     h, question, answer, chat = _thread(client, people, bearer)
-    space = _space(client, h["curator"])
+    space = add_space(client, h["curator"])
     existing = client.post("/api/v1/articles", json={
         "space_id": space, "title": "Rotating the walrus signing key",
         "body": "To rotate the walrus signing key use vault rotate walrus and restart the signer."},
@@ -168,7 +150,7 @@ def test_append_instead_rejects_the_draft_and_appends_the_posts_to_the_duplicate
 
 def test_append_instead_refuses_bad_input_and_people_who_may_not(client, people, bearer):
     h, question, _, _ = _thread(client, people, bearer)
-    state = _promote(client, h["curator"], [question["id"]], space_id=_space(client, h["curator"]))
+    state = _promote(client, h["curator"], [question["id"]], space_id=add_space(client, h["curator"]))
     url = f"/api/v1/promotions/{state['id']}/append"
     for body, status in (({}, 400), ({"article_id": "x"}, 400), ({"article_id": 10 ** 6}, 404),
                          ({"article_id": state["article_id"]}, 400)):
@@ -181,7 +163,7 @@ def test_append_instead_refuses_bad_input_and_people_who_may_not(client, people,
 def test_everyone_in_the_source_thread_but_the_actor_hears_of_publish_update_and_archive(client, people, bearer):
     h, question, answer, _chat = _thread(client, people, bearer)
     # only the question and the answer are promoted; the admin only chatted in the thread
-    state = _promote(client, h["curator"], [question["id"], answer["id"]], space_id=_space(client, h["curator"]))
+    state = _promote(client, h["curator"], [question["id"], answer["id"]], space_id=add_space(client, h["curator"]))
     article_id = state["article_id"]
     assert _notes(people.member) == [] and _notes(people.admin) == []  # a draft under review is news to nobody
     moved = client.post(f"/api/v1/articles/{article_id}/transitions", json={"to": "published"}, headers=h["admin"])
@@ -209,7 +191,7 @@ def _html_login(client, user) -> str:
 
 def test_curator_promotes_a_thread_with_the_replies_they_tick(client, people, bearer):
     h, question, answer, chat = _thread(client, people, bearer)
-    space = _space(client, h["curator"])
+    space = add_space(client, h["curator"])
     token = _html_login(client, people.curator)
     page = client.get(f"/promotions/new?thread={question['id']}").get_data(as_text=True)
     assert f'name="post_ids" value="{question["id"]}"' in page
@@ -230,7 +212,7 @@ def test_the_promotion_page_offers_the_draft_for_review_only_while_it_is_one(cli
     """A rejected promotion's draft is archived and an approved one published: neither is a draft
     to review and publish any more, and the page says what the link opens."""
     h, question, answer, _chat = _thread(client, people, bearer)
-    space = _space(client, h["curator"])
+    space = add_space(client, h["curator"])
     _html_login(client, people.curator)
 
     def link(promotion_id: int) -> str:
@@ -254,9 +236,9 @@ def test_the_promotion_page_offers_the_draft_for_review_only_while_it_is_one(cli
 
 def test_curator_collects_posts_from_two_threads_in_the_tray_and_promotes_them_together(client, people, bearer):
     h = {name: bearer(getattr(people, name)) for name in ("member", "curator")}
-    first = _post(client, h["member"], _channel(client, h["member"], "ops"), "The otter cache warms at 6.")
-    second = _post(client, h["member"], _channel(client, h["member"], "dev"), "The otter cache lives in Redis.")
-    space = _space(client, h["curator"])
+    first = add_post(client, h["member"], add_channel(client, h["member"], "ops"), "The otter cache warms at 6.")
+    second = add_post(client, h["member"], add_channel(client, h["member"], "dev"), "The otter cache lives in Redis.")
+    space = add_space(client, h["curator"])
     token = _html_login(client, people.curator)
     for post in (first, second, first):
         assert client.post("/promotions/tray", data={"csrf_token": token, "post_id": post["id"]}).status_code == 302
@@ -275,7 +257,7 @@ def test_curator_collects_posts_from_two_threads_in_the_tray_and_promotes_them_t
 
 def test_member_cannot_use_the_tray_or_see_promotion_panels(client, people, bearer):
     h, question, _, _ = _thread(client, people, bearer)
-    state = _promote(client, h["curator"], [question["id"]], space_id=_space(client, h["curator"]))
+    state = _promote(client, h["curator"], [question["id"]], space_id=add_space(client, h["curator"]))
     token = csrf_token(client)
     client.post("/login", data={"email": people.member.email, "password": "correct-horse-battery", "csrf_token": token})
     token = csrf_token(client, f"/posts/{question['id']}")

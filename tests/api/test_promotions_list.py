@@ -8,14 +8,8 @@ import re
 from cairn.extensions import db
 from cairn.kb.models import Article, article_groups
 from tests import factories as f
-from tests.api.test_promotion_pipeline import (
-    _channel,
-    _html_login,
-    _post,
-    _promote,
-    _space,
-    _thread,
-)
+from tests.api.test_promotion_pipeline import _html_login, _promote, _thread
+from tests.api_steps import add_channel, add_post, add_space
 
 
 def _rows(client, query: str = "") -> dict[int, str]:
@@ -28,9 +22,9 @@ def _rows(client, query: str = "") -> dict[int, str]:
 
 def test_the_promotions_list_names_each_article_or_says_why_there_is_none(client, people, bearer):
     h, question, answer, _chat = _thread(client, people, bearer)
-    space = _space(client, h["curator"])
+    space = add_space(client, h["curator"])
     drafted = _promote(client, h["curator"], [question["id"]], space_id=space)
-    secret = _post(client, h["member"], _channel(client, h["member"], "deals"), "Strictly confidential: the merger.")
+    secret = add_post(client, h["member"], add_channel(client, h["member"], "deals"), "Strictly confidential: the merger.")
     blocked = _promote(client, h["curator"], [secret["id"]], space_id=space)
     assert blocked["status"] == "failed", blocked
     # the admin's draft is restricted to a group the curator is not in: its row stays, unnamed
@@ -53,7 +47,7 @@ def test_the_promotions_list_names_each_article_or_says_why_there_is_none(client
 
 def test_the_promotions_list_filters_by_status_and_pages(client, people, bearer):
     h, question, answer, chat = _thread(client, people, bearer)
-    space = _space(client, h["curator"])
+    space = add_space(client, h["curator"])
     promotions = [_promote(client, h["curator"], [post["id"]], space_id=space) for post in (question, answer, chat)]
     resp = client.post(f"/api/v1/promotions/{promotions[1]['id']}/rejection", json={"reason": "thin"},
                        headers=h["curator"])

@@ -13,6 +13,7 @@ from cairn.curation import pipeline
 from cairn.extensions import db
 from cairn.kb.models import Article
 from cairn.outbox import OutboxEvent
+from tests.api_steps import add_channel, add_post, add_space
 from tests.conftest import make_app
 from tests.integration.conftest import (
     blocking_writes,
@@ -22,9 +23,6 @@ from tests.integration.conftest import (
     waiting_on_lock,
 )
 from tests.integration.worker_support import (
-    add_channel,
-    add_post,
-    add_space,
     audited,
     chain_reached,
     fresh_promotion,

@@ -17,28 +17,10 @@ from cairn.curation.models import Promotion
 from cairn.extensions import db
 from cairn.kb.models import Article, ArticleRevision, ArticleSource
 from cairn.stream.models import Notification
+from tests.api_steps import add_channel, add_post, add_space
 from tests.integration.conftest import blocking_writes, outbox_events, wait_for, waiting_on_lock
 
 PROMOTION_TIMEOUT = 30
-
-
-def add_channel(client, headers, name="ops") -> int:
-    resp = client.post("/api/v1/channels", json={"name": name}, headers=headers)
-    assert resp.status_code == 201, resp.get_json()
-    return resp.get_json()["id"]
-
-
-def add_post(client, headers, channel_id: int, body: str, parent_id: int | None = None) -> dict:
-    payload = {"body": body, **({"parent_id": parent_id} if parent_id else {})}
-    resp = client.post(f"/api/v1/channels/{channel_id}/posts", json=payload, headers=headers)
-    assert resp.status_code == 201, resp.get_json()
-    return resp.get_json()
-
-
-def add_space(client, headers, name="Runbooks") -> int:
-    resp = client.post("/api/v1/spaces", json={"name": name}, headers=headers)
-    assert resp.status_code == 201, resp.get_json()
-    return resp.get_json()["id"]
 
 
 def request_promotion(client, headers, post_id: int, space_id: int) -> dict:
