@@ -236,3 +236,16 @@ def test_a_live_fragment_is_served_from_the_cache_and_shows_an_edit_at_once(peop
     assert "final reply" in card and "draft reply" not in card
     moderation.hide_post(people.curator, reply.id)
     as_user(people.member, path=fragment, status=404)
+
+
+def test_the_saved_page_is_served_from_the_cache_and_shows_an_edit_at_once(people, general, as_user):
+    post = f.post(people.member, general, "the runbook is in the wiki")
+    signals.add_bookmark(people.other, post.id)
+    first = as_user(people.other, path="/saved")
+    hits = cache().hits
+    assert _tokens_out(_card(as_user(people.other, path="/saved"), post.id)) == _tokens_out(_card(first, post.id))
+    assert cache().hits == hits + 1
+    assert _card(first, post.id) != _card(as_user(people.other, general.id), post.id)  # back="saved" differs
+    actions.edit_post(people.member, post.id, "the runbook moved to the vault")
+    card = _card(as_user(people.other, path="/saved"), post.id)
+    assert "moved to the vault" in card and "is in the wiki" not in card
