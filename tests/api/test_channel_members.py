@@ -9,6 +9,7 @@ import re
 import pytest
 from sqlalchemy import event
 
+from cairn.auth import permissions as perm
 from cairn.extensions import db
 from cairn.stream import members, unread
 from tests import factories as f
@@ -136,6 +137,20 @@ def test_the_members_page_pages_by_name_and_offers_removal_to_the_manager_only(c
     assert rest.count('class="member-row"') == 3 and "More members" not in rest and "Zz11" in rest
     assert client.get(f"/channels/{crowd.id}/members?limit=0").status_code == 400
     assert client.get(f"/channels/{crowd.id}/members?cursor=garbage!").status_code == 400
+
+
+def test_the_members_page_and_api_check_access_to_the_channel_once(client, login, bearer, people, crowd,
+                                                                  monkeypatch):
+    """The check is members_page's (no caller can skip it); the page shows the channel it returns."""
+    checked, real = [], perm.access_channel
+    monkeypatch.setattr(perm, "access_channel", lambda user, channel_id: checked.append(channel_id)
+                        or real(user, channel_id))
+    ok(client.get(f"/api/v1/channels/{crowd.id}/members", headers=bearer(people.member)))
+    assert checked == [crowd.id]
+    login(people.member)
+    checked.clear()
+    page = client.get(f"/channels/{crowd.id}/members").get_data(as_text=True)
+    assert checked == [crowd.id] and "13 members" in page and "crowd" in page
 
 
 def test_a_member_who_does_not_manage_the_channel_sees_its_members_without_remove_buttons(client, login, people,

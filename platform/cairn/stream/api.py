@@ -112,7 +112,7 @@ def leave_channel(channel_id: int):
 def list_members(channel_id: int):
     """A page of the channel's members, by display name."""
     args = load_args(ListArgs())
-    found, nxt = members.members_page(actor(), channel_id, args["cursor"], args["limit"])
+    _channel, found, nxt = members.members_page(actor(), channel_id, args["cursor"], args["limit"])
     return jsonify(page([user_out(u) for u in found], nxt))
 
 

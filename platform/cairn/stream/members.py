@@ -52,13 +52,15 @@ def remove_member(actor: User, channel_id: int, user_id: int) -> Channel:
     return channel
 
 
-def members_page(actor: User, channel_id: int, cursor: str | None, limit: int) -> tuple[list[User], str | None]:
-    """A page of the members of a channel the actor may read, by display name, and the next
-    page's cursor (None on the last)."""
+def members_page(actor: User, channel_id: int, cursor: str | None,
+                 limit: int) -> tuple[Channel, list[User], str | None]:
+    """The channel, if the actor may read it, a page of its members by display name, and the next
+    page's cursor (None on the last). The channel comes back so that a page showing it need not
+    ask for it (and check access) a second time."""
     channel = perm.access_channel(actor, channel_id)
     after = decode_cursor(cursor)
     found, more = membership.members_page(channel.id, after[0] if after else None, limit)
-    return found, (encode_cursor(found[-1].id) if more else None)
+    return channel, found, (encode_cursor(found[-1].id) if more else None)
 
 
 def first_members(channel: Channel, shown: int = FIRST_SHOWN) -> list[User]:

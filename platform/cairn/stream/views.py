@@ -127,8 +127,7 @@ def channel(channel_id: int):
 def channel_members(channel_id: int):
     """The channel's members by name, a page at a time (the channel page names the first few)."""
     args = load(ListArgs(), request.args.to_dict())
-    chan = perm.access_channel(_me(), channel_id)
-    found, nxt = members.members_page(_me(), chan.id, args["cursor"], args["limit"])
+    chan, found, nxt = members.members_page(_me(), channel_id, args["cursor"], args["limit"])
     return render_template("stream/members.html", channel=chan, members=found, next_cursor=nxt,
                            member_count=membership.member_count(chan.id))
 
