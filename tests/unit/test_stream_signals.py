@@ -94,6 +94,36 @@ def test_a_hidden_or_deleted_post_is_not_counted_as_unread(people, general):
     assert unread.unread_counts(people.member) == {}
 
 
+def test_one_channels_unread_count_is_its_entry_in_every_channels_counts(people, general, secret):
+    from cairn.stream import moderation
+
+    elsewhere = f.channel(people.admin, "elsewhere")
+    f.post(people.member, secret, "mine does not count")
+    f.post(people.curator, secret, "psst")
+    f.post(people.other, general, "one")
+    gone, hidden = f.post(people.other, general, "deleted"), f.post(people.other, general, "hidden")
+    f.post(people.admin, elsewhere, "news for nobody else")
+    actions.delete_post(people.other, gone.id)
+    moderation.hide_post(people.curator, hidden.id)  # the curator still sees it
+    readers = {"member": people.member, "curator": people.curator, "other": people.other}
+
+    def every_count() -> dict[str, dict[int, int]]:
+        counts = {name: unread.unread_counts(user) for name, user in readers.items()}
+        alone = {name: {c.id: unread.unread_count(user, c.id) for c in (general, secret, elsewhere)}
+                 for name, user in readers.items()}
+        assert {name: {c: n for c, n in found.items() if n} for name, found in alone.items()} == counts
+        return counts
+
+    assert every_count() == {"member": {general.id: 1, secret.id: 1}, "curator": {general.id: 2, secret.id: 1},
+                             "other": {}}
+    unread.mark_read(people.member, general.id)
+    unread.mark_read(people.curator, general.id)
+    f.post(people.other, general, "two")
+    f.post(people.other, general, "three")
+    actions.leave_channel(people.curator, secret.id)
+    assert every_count() == {"member": {general.id: 2, secret.id: 1}, "curator": {general.id: 2}, "other": {}}
+
+
 def test_unread_counts_stop_at_the_cap(people, general, monkeypatch):
     monkeypatch.setattr(unread, "COUNT_CAP", 3)
     for i in range(5):

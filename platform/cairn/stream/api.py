@@ -60,12 +60,14 @@ def _json_or_empty():
 
 
 def _channels_out(channels, user=None) -> list[dict]:
-    """Channels with their member counts (one query), and ``user``'s own view of them if given."""
+    """Channels with their member counts (one query), and ``user``'s own view of them if given
+    (for one channel, its own unread count: not the count of every channel of the user's)."""
     ids = [c.id for c in channels]
     counts = membership.member_counts(ids)
     if user is None:
         return [channel_out(c, counts.get(c.id, 0)) for c in channels]
-    mine, news = membership.channels_of(user.id, ids), unread.unread_counts(user)
+    mine = membership.channels_of(user.id, ids)
+    news = {ids[0]: unread.unread_count(user, ids[0])} if len(ids) == 1 else unread.unread_counts(user)
     return [channel_out(c, counts.get(c.id, 0), c.id in mine, news.get(c.id, 0)) for c in channels]
 
 

@@ -8,7 +8,7 @@ backlog costs the same as a short one (the sidebar shows "99+").
 
 from __future__ import annotations
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import Select, and_, func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -80,15 +80,23 @@ def mark_read(actor: User, channel_id: int, post_id: int | None = None) -> int:
 def unread_counts(user: User) -> dict[int, int]:
     """{channel id: unread thread roots (capped at COUNT_CAP)} for the user's channels with news:
     one query for all of them (a capped count per channel, a subquery beside each channel row)."""
+    return {channel_id: n for channel_id, n in db.session.execute(_counts(user)) if n}
+
+
+def unread_count(user: User, channel_id: int) -> int:
+    """One channel's entry of ``unread_counts`` (0: no news, or not a member), for an answer about
+    that channel alone: the same query narrowed to it, not every channel's count."""
+    return dict(db.session.execute(_counts(user).where(Channel.id == channel_id)).all()).get(channel_id, 0)
+
+
+def _counts(user: User) -> Select:
+    """(channel id, capped count of unread thread roots) for each channel the user is a member of."""
     marker = func.coalesce(ChannelRead.last_read_post_id, 0)
     unread = (select(Post.id)
               .where(Post.channel_id == Channel.id, Post.parent_id.is_(None), Post.id > marker,
                      Post.author_id != user.id, perm.shown_posts_clause(user))
               .limit(COUNT_CAP).correlate(Channel, ChannelRead).subquery())
     count = select(func.count()).select_from(unread).scalar_subquery()
-    rows = db.session.execute(
-        select(Channel.id, count)
-        .outerjoin(ChannelRead, and_(ChannelRead.channel_id == Channel.id, ChannelRead.user_id == user.id))
-        .where(membership.member_clause(user.id, Channel.id), perm.visible_channels_clause(user))
-    ).all()
-    return {channel_id: n for channel_id, n in rows if n}
+    return (select(Channel.id, count)
+            .outerjoin(ChannelRead, and_(ChannelRead.channel_id == Channel.id, ChannelRead.user_id == user.id))
+            .where(membership.member_clause(user.id, Channel.id), perm.visible_channels_clause(user)))
