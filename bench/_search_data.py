@@ -1,7 +1,8 @@
 """The data of bench/search.py, built once per size and kept in its --workdir: real chat messages
 from ``chitchat-dataset`` as posts of five channels, the Debian ``python3.11-doc`` sections as
 articles of three spaces (public, the searcher's group, another group), and the Python FAQ as the
-relevance set (untitled answers; their questions are the queries)."""
+relevance set (untitled answers; their questions are the queries). bench/reindex.py builds its
+posts with the same ``insert_posts``."""
 
 from __future__ import annotations
 
@@ -9,11 +10,13 @@ import re
 import shutil
 import sqlite3
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from html import escape
 from pathlib import Path
+from typing import NamedTuple
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import Table, insert, select, update
 
 from cairn import create_app
 from cairn.auth.actions import create_group, create_user, set_group_member
@@ -84,55 +87,70 @@ def write_sections(target: Path) -> tuple[dict[str, Path], list[tuple[str, str]]
 
 
 def conversations():
+    """The dataset's conversations (the texts of their messages) in turn, without end: past its
+    ~258k messages it starts again."""
     import chitchat_dataset
 
     data = chitchat_dataset.Dataset()
-    for key in sorted(data):
-        texts = [u["text"].strip() for turn in data[key]["messages"] for u in turn if u["text"].strip()]
-        if texts:
-            yield texts
+    while True:
+        for key in sorted(data):
+            texts = [u["text"].strip() for turn in data[key]["messages"] for u in turn if u["text"].strip()]
+            if texts:
+                yield texts
 
 
-def insert_posts(n_posts: int, user_ids: list[int], channel_ids: list[int]) -> None:
-    """Bulk insert ``n_posts`` real chat messages (a conversation per channel in turn)."""
+class Conversation(NamedTuple):
+    number: int
+    texts: list[str]
+    posts: list[dict]  # its rows for the posts table, which a ``dress`` may change
+
+
+Dress = Callable[[Conversation], dict[Table, list[dict]]]
+
+
+def insert_posts(n_posts: int, user_ids: list[int], channel_ids: list[int], dress: Dress | None = None) -> None:
+    """Bulk insert ``n_posts`` real chat messages (a conversation per channel in turn, every third
+    one a thread), some reactions and accepted answers. ``dress``, given each conversation, may
+    change its post rows and returns rows of other tables to insert after them (bench/reindex.py
+    writes Markdown into posts, and articles from the same conversations)."""
     now = datetime.now(UTC).replace(microsecond=0)
-    post_rows, reaction_rows, answer_rows = [], [], []
-    next_id, conv_no = 1, 0
+    pending: dict[Table, list[dict]] = {Post.__table__: [], Reaction.__table__: [], ThreadAnswer.__table__: []}
 
     def flush():
-        for table, rows in ((Post.__table__, post_rows), (Reaction.__table__, reaction_rows),
-                            (ThreadAnswer.__table__, answer_rows)):
+        for table, rows in pending.items():
             if rows:
                 db.session.execute(insert(table), rows)
                 rows.clear()
         db.session.commit()
 
-    while next_id <= n_posts:
-        for texts in conversations():
-            channel = channel_ids[conv_no % len(channel_ids)]
-            speakers = (user_ids[conv_no % len(user_ids)], user_ids[(conv_no * 7 + 3) % len(user_ids)])
-            threaded = conv_no % 3 == 0
-            root = next_id
-            for i, text in enumerate(texts):
-                if next_id > n_posts:
-                    break
-                created = now - timedelta(minutes=(n_posts - next_id) * 5)  # the newest is now
-                post_rows.append({"id": next_id, "channel_id": channel, "author_id": speakers[i % 2],
-                                  "parent_id": root if threaded and i else None, "body": text[:4000],
-                                  "html": f"<p>{escape(text[:4000])}</p>", "created_at": created,
-                                  "reply_count": len(texts) - 1 if threaded and not i else 0, "view_count": 0})
-                if next_id % 9 == 0:
-                    for k in range(next_id % 4):
-                        reaction_rows.append({"post_id": next_id, "user_id": user_ids[k],
-                                              "emoji": EMOJI[k], "created_at": created})
-                if threaded and i == 1 and conv_no % 2 == 0:
-                    answer_rows.append({"root_id": root, "answer_id": next_id})
-                next_id += 1
-            conv_no += 1
-            if len(post_rows) >= 20000:
-                flush()
+    next_id = 1
+    for conv_no, texts in enumerate(conversations()):
+        if next_id > n_posts:
+            break
+        channel = channel_ids[conv_no % len(channel_ids)]
+        speakers = (user_ids[conv_no % len(user_ids)], user_ids[(conv_no * 7 + 3) % len(user_ids)])
+        threaded = conv_no % 3 == 0
+        root, posts = next_id, []
+        for i, text in enumerate(texts):
             if next_id > n_posts:
                 break
+            created = now - timedelta(minutes=(n_posts - next_id) * 5)  # the newest is now
+            posts.append({"id": next_id, "channel_id": channel, "author_id": speakers[i % 2],
+                          "parent_id": root if threaded and i else None, "body": text[:4000],
+                          "html": f"<p>{escape(text[:4000])}</p>", "created_at": created,
+                          "reply_count": len(texts) - 1 if threaded and not i else 0, "view_count": 0})
+            if next_id % 9 == 0:
+                pending[Reaction.__table__].extend({"post_id": next_id, "user_id": user_ids[k], "emoji": EMOJI[k],
+                                                    "created_at": created} for k in range(next_id % 4))
+            if threaded and i == 1 and conv_no % 2 == 0:
+                pending[ThreadAnswer.__table__].append({"root_id": root, "answer_id": next_id})
+            next_id += 1
+        extra = dress(Conversation(conv_no, texts, posts)) if dress else {}
+        pending[Post.__table__].extend(posts)
+        for table, rows in extra.items():
+            pending.setdefault(table, []).extend(rows)
+        if len(pending[Post.__table__]) >= 20000:
+            flush()
     flush()
 
 

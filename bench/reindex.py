@@ -33,8 +33,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT / "platform"), str(ROOT)]
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import Table, func, select
 
+from bench._search_data import CHANNELS, Conversation, insert_posts
 from cairn import create_app, search
 from cairn.auth.actions import create_group, create_user, set_group_member
 from cairn.auth.models import User
@@ -43,25 +44,11 @@ from cairn.extensions import db
 from cairn.kb.actions import create_space
 from cairn.kb.models import Article, article_groups
 from cairn.stream.actions import create_channel
-from cairn.stream.models import Post, Reaction, ThreadAnswer
 from cairn.text import render_markdown
 
 PG_ADMIN_URL = os.environ.get("CAIRN_BENCH_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
-CHANNELS = [("general", False), ("random", False), ("support", False), ("leads", True), ("hr", True)]
-EMOJI = ["👍", "🎉", "❤️", "👀"]
 TABLES = ("users", "groups", "group_members", "channels", "channel_members", "spaces", "space_groups",
           "posts", "reactions", "thread_answers", "articles", "article_groups")
-
-
-def conversations():
-    import chitchat_dataset
-
-    data = chitchat_dataset.Dataset()
-    while True:
-        for key in sorted(data):
-            texts = [u["text"].strip() for turn in data[key]["messages"] for u in turn if u["text"].strip()]
-            if texts:
-                yield texts
 
 
 def markdown_post(text: str, n: int) -> str:
@@ -97,57 +84,31 @@ def build(n_posts: int, n_articles: int) -> None:
                 for name, private in CHANNELS]
     spaces = [create_space(admin, "Handbook", group_ids=[]).id, create_space(admin, "Staff", group_ids=[staff.id]).id]
     now = datetime.now(UTC).replace(microsecond=0)
-    posts, reactions, answers, articles, restricted = [], [], [], [], []
 
-    def flush():
-        for table, rows in ((Post.__table__, posts), (Reaction.__table__, reactions),
-                            (ThreadAnswer.__table__, answers), (Article.__table__, articles),
-                            (article_groups, restricted)):
-            if rows:
-                db.session.execute(insert(table), rows)
-                rows.clear()
-        db.session.commit()
+    def dress(conv: Conversation) -> dict[Table, list[dict]]:
+        """Markdown in some posts (rendered as the app renders it), a few deleted or hidden; and
+        the conversation's article, while there are articles to write."""
+        for row in conv.posts:
+            n, created = row["id"], row["created_at"]
+            row["body"] = markdown_post(row["body"], n)
+            row["html"] = render_markdown(row["body"])
+            row["deleted_at"] = created if n % 97 == 0 else None
+            row["hidden_at"] = created if n % 101 == 0 else None
+        if conv.number >= n_articles:
+            return {}
+        n, texts = conv.number + 1, conv.texts
+        body = article_body(texts, n)
+        status = ("published", "published", "draft", "in_review", "archived")[n % 5]
+        article = {"id": n, "space_id": spaces[n % 2], "slug": f"article-{n}",
+                   "title": f"{texts[0][:60]} ({n})" if n % 4 else "", "body": body,
+                   "html": render_markdown(body), "tags": f"topic{n % 7} bench", "status": status,
+                   "revision": 1, "author_id": users[n % len(users)], "owner_id": users[(n + 1) % len(users)],
+                   "created_at": now, "updated_at": now - timedelta(days=n % 400),
+                   "verified_at": now - timedelta(days=n % 40) if n % 3 == 0 else None}
+        restricted = [{"article_id": n, "group_id": staff.id}] if n % 2 == 0 and n % 6 == 0 else []
+        return {Article.__table__: [article], article_groups: restricted}
 
-    next_id = 1
-    for conv_no, texts in enumerate(conversations()):
-        if next_id > n_posts:
-            break
-        channel = channels[conv_no % len(channels)]
-        speakers = (users[conv_no % len(users)], users[(conv_no * 7 + 3) % len(users)])
-        threaded = conv_no % 3 == 0
-        root = next_id
-        for i, text in enumerate(texts):
-            if next_id > n_posts:
-                break
-            body = markdown_post(text[:4000], next_id)
-            created = now - timedelta(minutes=(n_posts - next_id) * 5)
-            posts.append({"id": next_id, "channel_id": channel, "author_id": speakers[i % 2],
-                          "parent_id": root if threaded and i else None, "body": body,
-                          "html": render_markdown(body), "created_at": created,
-                          "reply_count": len(texts) - 1 if threaded and not i else 0, "view_count": 0,
-                          "deleted_at": created if next_id % 97 == 0 else None,
-                          "hidden_at": created if next_id % 101 == 0 else None})
-            if next_id % 9 == 0:
-                reactions.extend({"post_id": next_id, "user_id": users[k], "emoji": EMOJI[k],
-                                  "created_at": created} for k in range(next_id % 4))
-            if threaded and i == 1 and conv_no % 2 == 0:
-                answers.append({"root_id": root, "answer_id": next_id})
-            next_id += 1
-        if conv_no < n_articles:
-            n = conv_no + 1
-            body = article_body(texts, n)
-            status = ("published", "published", "draft", "in_review", "archived")[n % 5]
-            articles.append({"id": n, "space_id": spaces[n % 2], "slug": f"article-{n}",
-                             "title": f"{texts[0][:60]} ({n})" if n % 4 else "", "body": body,
-                             "html": render_markdown(body), "tags": f"topic{n % 7} bench", "status": status,
-                             "revision": 1, "author_id": users[n % len(users)], "owner_id": users[(n + 1) % len(users)],
-                             "created_at": now, "updated_at": now - timedelta(days=n % 400),
-                             "verified_at": now - timedelta(days=n % 40) if n % 3 == 0 else None})
-            if n % 2 == 0 and n % 6 == 0:
-                restricted.append({"article_id": n, "group_id": staff.id})
-        if len(posts) >= 20000:
-            flush()
-    flush()
+    insert_posts(n_posts, users, channels, dress)
 
 
 def copy_to(src_file: Path, dest_app) -> None:
