@@ -13,8 +13,8 @@ from cairn.errors import Forbidden, NotFound, RuleViolation
 from cairn.extensions import db
 from cairn.kb.models import STATUSES, Article, ArticleSource
 from cairn.stream import actions as stream
-from cairn.stream import members
-from cairn.stream.models import channel_members
+from cairn.stream import members, moderation
+from cairn.stream.models import Post, channel_members
 from tests import factories as f
 
 # --- stream -----------------------------------------------------------------------------------
@@ -112,6 +112,23 @@ def test_deleted_post_is_unreadable_even_by_its_author(world):
     assert not perm.can_edit_post(p.member, post)
     with pytest.raises(NotFound):
         perm.access_post(p.member, post.id)
+
+
+def test_list_clauses_follow_a_change_of_role_at_once(world):
+    """The clauses are kept per reader id and role (cairn.auth.permissions.reader_clause): a member
+    made curator lists the hidden post at the next query, and no longer does once made member again."""
+    p = world.p
+    post = f.post(p.member, world.general, "off topic")
+    moderation.hide_post(p.curator, post.id, "spam")
+
+    def listed() -> bool:
+        return post.id in set(db.session.scalars(select(Post.id).where(perm.visible_posts_clause(p.other))))
+
+    assert not listed()
+    p.other.role = "curator"
+    assert listed()
+    p.other.role = "member"
+    assert not listed()
 
 
 def test_channel_creator_and_admin_manage_a_channel_others_do_not(world):
