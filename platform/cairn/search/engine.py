@@ -15,7 +15,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 from whoosh import index as windex
-from whoosh.analysis import StemmingAnalyzer
 from whoosh.codec.whoosh3 import W3PerDocReader
 from whoosh.collectors import FilterCollector
 from whoosh.fields import BOOLEAN, DATETIME, ID, KEYWORD, STORED, TEXT, Schema
@@ -26,6 +25,7 @@ from whoosh.qparser import AndGroup, FieldsPlugin, MultifieldParser, PlusMinusPl
 from whoosh.query import And, DateRange, Every, Not, Or, Phrase, Query, Require, Term
 
 from cairn.errors import Invalid
+from cairn.search.analysis import FusedStemmingAnalyzer
 from cairn.search.query import ParsedQuery
 from cairn.search.ranking import (
     AND_FIRST_MAX_WORDS,
@@ -59,12 +59,13 @@ def _coarse_datetime() -> DATETIME:
 
 # Only what a query asks is indexed (as terms): reactions and status are read from the stored
 # fields (ranking.hit_boost), so they are STORED only. A rebuild writes this schema (Index.write).
+# Title and body: Whoosh's StemmingAnalyzer() in one generator (the same terms, cheaper to index).
 SCHEMA = Schema(
     id=ID(unique=True, stored=True),
     kind=ID(stored=True),
     obj_id=STORED,
-    title=TEXT(stored=True, analyzer=StemmingAnalyzer(), field_boost=2.5),
-    body=TEXT(stored=True, analyzer=StemmingAnalyzer()),
+    title=TEXT(stored=True, analyzer=FusedStemmingAnalyzer(), field_boost=2.5),
+    body=TEXT(stored=True, analyzer=FusedStemmingAnalyzer()),
     author=ID(stored=True),
     author_name=STORED,
     channel=ID(stored=True),
