@@ -9,10 +9,11 @@ import math
 from datetime import datetime
 from typing import Any
 
-from whoosh.matching import UnionMatcher, WrappingMatcher
 from whoosh.qparser import OrGroup
 from whoosh.query import AndNot, Or, Query
 from whoosh.scoring import BM25F
+
+from cairn.search.searcher import Coordination, WordUnion
 
 # Titles: the schema's field_boost (2.5) is stored in each index, so it is scaled here at query
 # time; at 2.5 a long reference page with one query word in its title outranked short answers
@@ -123,43 +124,7 @@ class _WordCoordOr(Or):
         self.keys, self.words = keys or {}, words
 
     def _matcher(self, subs, searcher, context):
-        tree = self._tree_matcher(subs, UnionMatcher, searcher, context, lambda q: q.estimate_size(searcher.reader()))
-        return _WordCoordMatcher(tree, self.keys, self.words)
-
-
-class _WordCoordMatcher(WrappingMatcher):
-    """Scales the child's score by the share of the query's words matched. The factor is at most
-    1, so the child's quality bounds stay true bounds and Whoosh may still skip blocks. The
-    child's term matchers are listed once (per replacement of the tree): walking the tree with
-    ``matching_terms`` for every scored document was a third of a search."""
-
-    def __init__(self, child, keys: dict, words: int) -> None:
-        super().__init__(child)
-        self._keys, self._words = keys, words
-        self._floor = 0.0  # the score a hit had to beat when this tree was built (see replace())
-        self._leaves = []
-        for leaf in child.term_matchers():
-            fieldname, text = leaf.term()
-            key = keys.get((fieldname, text.decode("utf-8") if isinstance(text, bytes) else text))
-            if key is not None:
-                self._leaves.append((leaf, key))
-
-    def _replacement(self, newchild):
-        return self.__class__(newchild, self._keys, self._words)
-
-    def copy(self):
-        return self.__class__(self.child.copy(), self._keys, self._words)
-
-    def replace(self, minquality=0):
-        matcher = super().replace(minquality)
-        if isinstance(matcher, _WordCoordMatcher):
-            matcher._floor = minquality
-        return matcher
-
-    def score(self) -> float:
-        score = self.child.score()
-        if score < self._floor:  # out of the top N whatever share of the words it holds (the
-            return score  # share only lowers it): not worth listing its words (no hit changes)
-        docid = self.child.id()
-        matched = {key for leaf, key in self._leaves if leaf.is_active() and leaf.id() == docid}
-        return score * (len(matched) / self._words) ** COORD_POWER
+        """One flat matcher over the words' terms that scales a document's score by the share of
+        the query's words it holds (a factor of at most 1: the terms' bounds stay true bounds)."""
+        return WordUnion([q.matcher(searcher, context) for q in subs], Coordination(self.keys, self.words, COORD_POWER),
+                         boost=self.boost)
