@@ -84,6 +84,9 @@ def test_sql_clauses_agree_with_can_read_for_every_user(populated):
         db.session.expire_all()
         channels = set(db.session.scalars(select(Channel.id).where(perm.visible_channels_clause(user))))
         assert channels == {c.id for c in db.session.scalars(select(Channel)) if perm.can_read_channel(user, c)}
+        mine = set(db.session.scalars(select(Channel.id).where(perm.member_channels_clause(user))))
+        assert mine == {c.id for c in db.session.scalars(select(Channel)) if perm.is_member(user, c)}
+        assert mine <= channels
         posts = set(db.session.scalars(select(Post.id).where(perm.visible_posts_clause(user))))
         assert posts == {p.id for p in _posts() if perm.can_read_post(user, p)}, user.email
         spaces = set(db.session.scalars(select(Space.id).where(perm.visible_spaces_clause(user))))

@@ -74,7 +74,7 @@ def test_joining_a_channel_starts_with_nothing_unread(people):
     assert unread.unread_counts(people.other) == {chan.id: 1}
 
 
-def test_unread_counts_skip_channels_one_is_not_in_and_private_channels_one_left(people, general, secret):
+def test_unread_counts_skip_channels_one_is_not_in_and_channels_one_left(people, general, secret):
     f.post(people.member, secret, "psst")
     outsider_chan = f.channel(people.admin, "elsewhere")
     f.post(people.admin, outsider_chan, "not my channel")
@@ -82,6 +82,10 @@ def test_unread_counts_skip_channels_one_is_not_in_and_private_channels_one_left
     assert unread.unread_counts(people.other) == {}
     actions.leave_channel(people.curator, secret.id)
     assert unread.unread_counts(people.curator) == {}
+    f.post(people.member, general, "news")
+    assert unread.unread_counts(people.other) == {general.id: 1}
+    actions.leave_channel(people.other, general.id)  # public: they still read it, but it is not theirs
+    assert unread.unread_counts(people.other) == {}
 
 
 def test_a_hidden_or_deleted_post_is_not_counted_as_unread(people, general):

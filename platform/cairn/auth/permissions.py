@@ -135,6 +135,13 @@ def visible_channels_clause(user: User) -> ColumnElement[bool]:
 
 
 @reader_clause
+def member_channels_clause(user: User) -> ColumnElement[bool]:
+    """The channels ``user`` is a member of: visible_channels_clause narrowed to membership, which
+    alone already implies it (membership is what opens a private channel), so one EXISTS."""
+    return membership.member_clause(user.id, Channel.id)
+
+
+@reader_clause
 def shown_posts_clause(user: User) -> ColumnElement[bool]:
     """Posts of an already readable channel that ``user`` sees: not deleted, and not hidden by a
     moderator unless ``user`` moderates or wrote it (the SQL side of can_read_post)."""

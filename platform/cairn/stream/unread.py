@@ -18,7 +18,6 @@ from cairn.auth.models import User
 from cairn.errors import Invalid
 from cairn.extensions import db
 from cairn.models_base import utcnow
-from cairn.stream import membership
 from cairn.stream.models import Channel, ChannelRead, Post
 
 COUNT_CAP = 100
@@ -99,4 +98,4 @@ def _counts(user: User) -> Select:
     count = select(func.count()).select_from(unread).scalar_subquery()
     return (select(Channel.id, count)
             .outerjoin(ChannelRead, and_(ChannelRead.channel_id == Channel.id, ChannelRead.user_id == user.id))
-            .where(membership.member_clause(user.id, Channel.id), perm.visible_channels_clause(user)))
+            .where(perm.member_channels_clause(user)))
