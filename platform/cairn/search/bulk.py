@@ -32,6 +32,7 @@ from cairn.auth.models import User
 from cairn.extensions import db
 from cairn.kb.models import Article
 from cairn.search import documents
+from cairn.search.adding import DocumentAdder
 from cairn.search.engine import Index
 from cairn.stream.models import Channel, Post, Reaction, ThreadAnswer
 
@@ -72,8 +73,9 @@ def rebuild(index: Index, progress: Callable[[int], None] | None = None, process
     def in_this_process(writer) -> None:
         nonlocal count
         writer.pool.limit = limit_mb * 1024 * 1024  # its limitmb: no document added yet
+        adder = DocumentAdder(writer)
         for doc in _Reader().documents(jobs):
-            writer.add_document(**doc)
+            adder.add(doc)
             count += 1
             if progress:
                 progress(count)
@@ -205,10 +207,10 @@ def _child(n: int, writer, todo, reports, limit_mb: int) -> None:
         _own_connections()
         segment = SegmentWriter(writer.storage.open_index(writer.indexname), _lk=False, limitmb=limit_mb)
         segment.schema = writer.schema
-        reader, count = _Reader(), 0
+        reader, adder, count = _Reader(), DocumentAdder(segment), 0
         for job in iter(todo.get, None):
             for doc in reader.documents([job]):
-                segment.add_document(**doc)
+                adder.add(doc)
                 count += 1
             reports.put((n, "count", count))
         # the segment's files only: the temporary folder is shared, the parent's writer removes it
