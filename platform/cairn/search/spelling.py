@@ -26,7 +26,7 @@ COUNT_CAP = 50                # readable documents counted per word, at most (ra
 @dataclass(frozen=True)
 class Spelling:
     word: str
-    hits: int                 # readable documents with this word
+    hits: int                 # readable documents with this word (counted up to what decides)
     correction: str | None    # a close word in more readable documents, or None
 
 
@@ -48,7 +48,8 @@ def spell(index: Index, words: list[str], tokens: list[str]) -> dict[str, Spelli
         if len(stems) != 1 or len(stems[0]) < 3:  # a stop word, or a token the analyzer splits
             continue
         stem = stems[0]
-        count = _readable_count(searcher, stem, acl, cap=RARE_WORD_HITS + 1)
+        # in a sentence only "none" matters (a word some readable document holds is taken as meant)
+        count = _readable_count(searcher, stem, acl, cap=1 if sentence else RARE_WORD_HITS + 1)
         if count > RARE_WORD_HITS or (count and sentence):
             out[word] = Spelling(word, count, None)
             continue
