@@ -7,6 +7,8 @@ in ``cairn.curation.pipeline`` (``run_promotion`` there runs them all in one pro
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
@@ -180,17 +182,28 @@ def list_promotions(actor: User, status: str | None = None, cursor: str | None =
     return items[:limit], (encode_cursor(items[limit - 1].id) if len(items) > limit else None)
 
 
-def promoted_articles(actor: User, post_ids: list[int]) -> dict[int, list[Article]]:
-    """post id → the articles (that actor may read) it was promoted into."""
+class PromotedTo(NamedTuple):
+    """An article a post was promoted into, as a post's card and its API form name it."""
+
+    id: int
+    title: str
+    status: str
+
+
+def promoted_articles(actor: User, post_ids: list[int]) -> dict[int, list[PromotedTo]]:
+    """post id → the articles (that actor may read) it was promoted into: their id, title and
+    status only (every page of posts asks; loading whole articles, with their space, people and
+    groups, cost more than the query)."""
     if not post_ids:
         return {}
     rows = db.session.execute(
-        select(ArticleSource.post_id, Article).join(Article, Article.id == ArticleSource.article_id)
+        select(ArticleSource.post_id, Article.id, Article.title, Article.status)
+        .join(Article, Article.id == ArticleSource.article_id)
         .where(ArticleSource.post_id.in_(post_ids), perm.visible_articles_clause(actor))
     ).all()
-    found: dict[int, list[Article]] = {}
-    for post_id, article in rows:
-        found.setdefault(post_id, []).append(article)
+    found: dict[int, list[PromotedTo]] = {}
+    for post_id, article_id, title, status in rows:
+        found.setdefault(post_id, []).append(PromotedTo(article_id, title, status))
     return found
 
 
