@@ -17,11 +17,11 @@ from cairn import search, ui
 from cairn.auth import permissions
 from cairn.errors import Conflict, DomainError, Invalid
 from cairn.extensions import db
-from cairn.kb.actions import list_spaces, verification_state
+from cairn.kb.actions import space_links, verification_state
 from cairn.kb.flags import open_flag_count
 from cairn.kb.verification import verification_due
 from cairn.models_base import MAX_ID
-from cairn.stream.actions import list_channels, unread_count
+from cairn.stream.actions import channel_links, unread_count
 
 TAG_RE = re.compile(r"(<[^>]*>)")
 REDACTION_RE = re.compile(r"\[REDACTED:([\w\-]+)\]")
@@ -130,7 +130,7 @@ def _sidebar() -> dict:
     if not current_user.is_authenticated:
         return {}
     user = current_user._get_current_object()
-    return {"sidebar_channels": list_channels(user), "sidebar_spaces": list_spaces(user),
+    return {"sidebar_channels": channel_links(user), "sidebar_spaces": space_links(user),
             "unread_notifications": unread_count(user), "open_flags_count": open_flag_count(user)}
 
 

@@ -30,6 +30,22 @@ def _sidebar_count(page: str, channel_name: str) -> str | None:
     return m.group(1) if m else None
 
 
+def test_the_sidebar_names_the_readable_channels_and_spaces_with_a_lock_on_the_closed_ones(client, login, people,
+                                                                                         general):
+    eng = f.group("eng", people.member)
+    f.channel(people.member, "secret", private=True)
+    f.channel(people.curator, "hidden-away", private=True)
+    f.space(people.curator, "Handbook")
+    f.space(people.curator, "Engineering", groups=(eng,))
+    f.space(people.curator, "Board", groups=(f.group("board", people.curator),))
+    login(people.member)
+    nav = _html(client.get(f"/channels/{general.id}")).split('<nav class="sidebar"')[1].split("</nav>")[0]
+    channels = re.findall(r'<svg class="icon icon-(lock|hash)"[^>]*>.*?</svg>\s*<span>([\w-]+)</span>', nav)
+    assert channels == [("hash", "general"), ("lock", "secret")]
+    spaces = re.findall(r'<span>(\w+)</span>(\s*<svg class="icon icon-lock")?', nav.split("Knowledge base")[1])
+    assert [(name, bool(lock)) for name, lock in spaces] == [("Engineering", True), ("Handbook", False)]
+
+
 def test_the_sidebar_counts_unread_posts_and_the_timeline_marks_where_they_start(client, login, people, general):
     old = f.post(people.member, general, "seen already")
     actions.join_channel(people.other, general.id)

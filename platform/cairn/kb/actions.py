@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Callable
+from typing import NamedTuple
 
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import exists, func, select
 from sqlalchemy.orm import defaultload
 
 from cairn import audit, outbox
@@ -14,7 +15,7 @@ from cairn.auth import permissions as perm
 from cairn.auth.models import Group, User
 from cairn.errors import Conflict, Forbidden, Invalid, NotFound, RuleViolation
 from cairn.extensions import db
-from cairn.kb.models import Article, ArticleRevision, ArticleSource, Space
+from cairn.kb.models import Article, ArticleRevision, ArticleSource, Space, space_groups
 from cairn.kb.verification import policy_interval_days, verification_state, verify_article  # noqa: F401  (re-exported)
 from cairn.models_base import utcnow
 from cairn.pagination import decode_cursor, encode_cursor
@@ -114,9 +115,26 @@ def space_setting_choices(actor: User) -> tuple[list[User], list[Group]]:
 
 
 def list_spaces(actor: User) -> list[Space]:
-    # every page's sidebar lists them: the owners' groups are loaded only if something asks
+    # the owners' groups are loaded only if something asks
     return list(db.session.scalars(select(Space).where(perm.visible_spaces_clause(actor)).order_by(Space.name)
                                    .options(defaultload(Space.owner).lazyload(User.groups))))
+
+
+class SpaceLink(NamedTuple):
+    """A space as every page's sidebar names it."""
+
+    id: int
+    name: str
+    restricted: bool  # it has groups: only their members read it
+
+
+def space_links(actor: User) -> list[SpaceLink]:
+    """The spaces ``actor`` may read (as ``list_spaces``), by name, for the sidebar: one query of
+    three columns instead of spaces with their owners and a second query for their groups."""
+    restricted = exists().where(space_groups.c.space_id == Space.id)
+    rows = db.session.execute(select(Space.id, Space.name, restricted)
+                              .where(perm.visible_spaces_clause(actor)).order_by(Space.name))
+    return [SpaceLink(*row) for row in rows]
 
 
 # --- articles ---------------------------------------------------------------------------------
