@@ -12,6 +12,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable
 
+from flask import g, has_app_context
 from sqlalchemy import and_, exists, false, or_, select, true
 from sqlalchemy.sql import ColumnElement
 
@@ -25,7 +26,6 @@ from cairn.stream import membership
 from cairn.stream.models import Channel, Notification, Post, channel_members
 
 READABLE_STATUSES = ("published", "archived")
-MAX_READER_CLAUSES = 4096  # a clause is a few kB of expression objects: at most some MB per process
 
 # Article lifecycle (after KCS): (from, to) -> who may make the move.
 #   "contributor": the article's author or owner, or a curator;  "curator": curators only.
@@ -40,26 +40,25 @@ TRANSITIONS: dict[tuple[str, str], str] = {
 
 
 def reader_clause(build: Callable[[User], ColumnElement[bool]]) -> Callable[[User], ColumnElement[bool]]:
-    """Memoise a ``*_clause(user)`` that reads nothing of the user but their id and role.
+    """Memoise a ``*_clause(user)`` that reads nothing of the user but their id and role, for
+    the current request (or task: the app context's ``g``).
 
     Such a clause is an SQL expression holding those two values (no rows, nothing that goes
     stale), yet building one costs up to ~1.5 ms of Python, and a page asks for the same ones
     several times (a channel page built the articles clause 3 times: promoted articles, unread
-    notifications, open flags). Kept per process, keyed by (clause, id, role): a new role gives
-    a new clause at once. SQLAlchemy expressions are immutable, so threads can share them.
+    notifications, open flags). Keyed by (clause, id, role): a new role gives a new clause at
+    once. Not kept per process: sharing the expressions between gunicorn's threads coincided
+    with worker segfaults under load (bench/rps.py), so each context builds its own.
     """
-    cache: dict[tuple[int, str], ColumnElement[bool]] = {}
-
     @functools.wraps(build)
     def clause(user: User) -> ColumnElement[bool]:
-        if user.id is None:  # not saved yet: nothing to key on
+        if user.id is None or not has_app_context():  # nothing to key on, or nowhere to keep it
             return build(user)
-        key = (user.id, user.role)
-        found = cache.get(key)
+        memo = g.setdefault("_reader_clauses", {})
+        key = (build, user.id, user.role)
+        found = memo.get(key)
         if found is None:
-            if len(cache) >= MAX_READER_CLAUSES:
-                cache.clear()
-            found = cache[key] = build(user)
+            found = memo[key] = build(user)
         return found
 
     return clause
