@@ -6,7 +6,6 @@ from urllib.parse import urlsplit
 
 from flask import Blueprint, Flask, current_app, flash, redirect, render_template, request, url_for
 from flask_login import login_required, login_user, logout_user
-from sqlalchemy.orm import lazyload
 
 from cairn.auth.actions import authenticate
 from cairn.auth.models import User
@@ -23,9 +22,7 @@ def init_login(app: Flask) -> None:
 
 @login_manager.user_loader
 def _load_user(user_id: str) -> User | None:
-    """The signed-in user, once per request. Their groups are loaded when first asked (a
-    knowledge-base read asks; a channel page does not): one query fewer on most pages."""
-    user = db.session.get(User, int(user_id), options=[lazyload(User.groups)]) if user_id.isdigit() else None
+    user = db.session.get(User, int(user_id)) if user_id.isdigit() else None
     return user if user is not None and user.active else None
 
 
