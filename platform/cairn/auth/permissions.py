@@ -47,8 +47,9 @@ def reader_clause(build: Callable[[User], ColumnElement[bool]]) -> Callable[[Use
     stale), yet building one costs up to ~1.5 ms of Python, and a page asks for the same ones
     several times (a channel page built the articles clause 3 times: promoted articles, unread
     notifications, open flags). Keyed by (clause, id, role): a new role gives a new clause at
-    once. Not kept per process: sharing the expressions between gunicorn's threads coincided
-    with worker segfaults under load (bench/rps.py), so each context builds its own.
+    once. Kept per context, not per process: nothing is shared between gunicorn's threads (the
+    worker segfaults once seen under bench/rps.py came from a lazyload option on the user's
+    load, reverted; a per-process memo was not measured again since).
     """
     @functools.wraps(build)
     def clause(user: User) -> ColumnElement[bool]:
