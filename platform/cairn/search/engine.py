@@ -287,7 +287,10 @@ class Index:
         for hit in results:
             fields = hit.fields()
             hits.append(_Hit(hit, {**fields, "score": hit.score * hit_boost(fields, now)}))
-        hits.sort(key=lambda h: h["score"], reverse=True)
+        # equal scores (two replies "gopher reply 0" and "... 3") in a fixed order, not in the index's
+        # document numbering, which a rebuild in several processes lays out differently: the same
+        # post of a thread is shown whatever the segments (tests/cli/test_reindex.py)
+        hits.sort(key=lambda h: (-h["score"], h["kind"], h["obj_id"]))
         # the count is of the ranked hits, not of every match: Whoosh's count (even its
         # estimated_length()) runs the whole query again after a block-skipping search, a quarter
         # of a question's time, and no caller shows it
