@@ -1,6 +1,8 @@
-"""A search prunes: the paced collector rebuilds the matcher tree less often than Whoosh's, and
-word coordination skips listing the words of a document that cannot reach the top N. The hits
-and their scores must be those of scoring every document."""
+"""A search prunes: the paced collector rebuilds the matcher tree less often than Whoosh's, and a
+sentence's matcher (WordUnion) skips the documents and posting blocks that cannot reach the top
+N, follows common words only beside rarer ones, and leaves a segment's deleted documents out
+itself. The hits and their scores must be those of scoring every document (every term on its
+own, through Whoosh's own posting readers)."""
 
 from __future__ import annotations
 
@@ -8,6 +10,7 @@ import random
 
 from whoosh.query import Or, Term
 
+from cairn.search import ranking
 from cairn.search.engine import Index, _top
 from cairn.search.query import parse
 from cairn.search.ranking import COORD_POWER, _WordCoordOr
@@ -52,20 +55,12 @@ def test_a_sentence_scores_the_sum_of_its_terms_times_the_share_of_its_words_hel
     index = _index_of_random_posts(tmp_path)
     searcher = index.searcher()
     allow = Or([Term("acl", "public")])
+    every = set(searcher.reader().all_doc_ids())
     for text in ("deploy worker queue retry timeout cache", "index shard replica backup restore proxy"):
         query = index.build_query(parse(text))
         assert isinstance(query, _WordCoordOr)
-        held: dict[int, set[str]] = {}
-        summed: dict[int, float] = {}
-        for sub in query.subqueries:
-            word = query.keys[(sub.fieldname, sub.text)]
-            for hit in searcher.search(sub, limit=None):
-                summed[hit.docnum] = summed.get(hit.docnum, 0.0) + hit.score
-                held.setdefault(hit.docnum, set()).add(word)
-        expected = sorted(((doc, round(score * (len(held[doc]) / query.words) ** COORD_POWER, 9))
-                           for doc, score in summed.items()), key=lambda d: (-d[1], d[0]))[:20]
         ours = _top(searcher, query, allow, 20)
-        assert [(hit.docnum, round(hit.score, 9)) for hit in ours] == expected
+        assert [(hit.docnum, round(hit.score, 9)) for hit in ours] == _oracle(searcher, query, every, 20)
 
 
 def test_the_words_that_cannot_reach_the_top_are_not_visited_but_the_hits_stay(tmp_path):
@@ -100,3 +95,127 @@ def _scores(matcher):
     while matcher.is_active():
         yield matcher.score()
         matcher.next()
+
+
+def _oracle(searcher, query, allow_docs: set[int], limit: int, holds_rare=None) -> list[tuple[int, float]]:
+    """The top ``limit`` by scoring every term on its own (Whoosh's own posting readers, which
+    leave deleted documents out): the sum of a document's term scores times the share of the
+    query's words it holds; with ``holds_rare``, only the documents it accepts."""
+    held: dict[int, set[str]] = {}
+    summed: dict[int, float] = {}
+    for sub in query.subqueries:
+        word = query.keys[(sub.fieldname, sub.text)]
+        for hit in searcher.search(sub, limit=None):
+            summed[hit.docnum] = summed.get(hit.docnum, 0.0) + hit.score
+            held.setdefault(hit.docnum, set()).add(word)
+    scored = [(doc, round(score * (len(held[doc]) / query.words) ** COORD_POWER, 9))
+              for doc, score in summed.items()
+              if doc in allow_docs and (holds_rare is None or holds_rare(held[doc]))]
+    return sorted(scored, key=lambda d: (-d[1], d[0]))[:limit]
+
+
+def test_a_segment_with_deleted_documents_prunes_to_the_hits_of_scoring_every_term(tmp_path):
+    """The deleted documents' filter is applied once by the sentence's matcher (its terms are the
+    bare posting readers, whose blocks it skips): no deleted document comes back, none is missed."""
+    index = _index_of_random_posts(tmp_path)
+    index.upsert([], deletes=[f"post:{i}" for i in range(0, 1500, 3)])
+    searcher = index.searcher()
+    assert any(reader.has_deletions() for reader, _ in searcher.reader().leaf_readers())
+    allow = Or([Term("acl", "public")])
+    live = {doc for doc in searcher.reader().all_doc_ids()}
+    for text in ("deploy worker queue retry timeout cache", "index shard replica backup restore proxy"):
+        query = index.build_query(parse(text))
+        ours = [(hit.docnum, round(hit.score, 9)) for hit in _top(searcher, query, allow, 20)]
+        assert ours == _oracle(searcher, query, live, 20)
+        assert all(searcher.stored_fields(doc)["obj_id"] % 3 for doc, _ in ours)
+        for leaf, _ in searcher.leaf_searchers():  # without a filter (the ACL's leaves deleted ones out too)
+            holding = {d for sub in query.subqueries for d in sub.docs(leaf)}  # Whoosh's own readers
+            assert set(_ids(query.matcher(leaf))) == holding
+            assert not holding & leaf.reader().deleted_docs_set
+
+
+def test_a_word_in_many_documents_counts_only_beside_a_rarer_word(tmp_path, monkeypatch):
+    """A word in more than COMMON_DOCS documents makes no match by itself while the sentence has
+    a rarer word (its score and share still count where it is); with no rarer word, it matches."""
+    monkeypatch.setattr(ranking, "COMMON_DOCS", 100)
+    index = Index(str(tmp_path))
+    rng = random.Random(5)
+    docs = [{"id": f"post:{i}", "kind": "post", "obj_id": i, "acl": "public",
+             "body": " ".join(rng.choices(["deploy", "worker", "api"], k=rng.randint(1, 6)))} for i in range(600)]
+    docs += [{"id": f"post:{i}", "kind": "post", "obj_id": i, "acl": "public",
+              "body": " ".join(rng.choices(["deploy", "shard", "replica", "worker"], k=rng.randint(2, 8)))}
+             for i in range(600, 640)]
+    index.upsert(docs)
+    searcher = index.searcher()
+    allow = Or([Term("acl", "public")])
+    every = set(searcher.reader().all_doc_ids())
+    query = index.build_query(parse("deploy worker shard replica api"))
+    ours = [(hit.docnum, round(hit.score, 9)) for hit in _top(searcher, query, allow, 60)]
+    expected = _oracle(searcher, query, every, 60, holds_rare=lambda words: bool(words & {"shard", "replica"}))
+    assert ours == expected
+    # the documents with a rarer word (fewer than 60): the others share only common words
+    rare = {d["obj_id"] for d in docs if {"shard", "replica"} & set(d["body"].split())}
+    assert 20 < len(rare) < 60
+    assert {searcher.stored_fields(doc)["obj_id"] for doc, _ in ours} == rare
+    assert any(len(searcher.stored_fields(doc)["body"].split()) > 2 for doc, _ in ours)  # common words scored too
+    # nothing rarer in the sentence: every word matches as usual
+    query = index.build_query(parse("deploy worker api deploying"))
+    ours = [(hit.docnum, round(hit.score, 9)) for hit in _top(searcher, query, allow, 30)]
+    assert ours == _oracle(searcher, query, every, 30)
+    assert any(searcher.stored_fields(doc)["obj_id"] < 600 for doc, _ in ours)
+
+
+def test_blocks_that_cannot_reach_the_score_to_beat_are_passed_whole(tmp_path):
+    """A word in many long documents (low scores: their posting blocks' bounds stay below the
+    score to beat) and in a few one-word ones (its best score beats it): only the short ones'
+    blocks are read, and the hits are those of scoring everything."""
+    index = Index(str(tmp_path))
+    filler = " ".join(f"filler{n}" for n in range(60))
+    docs = [{"id": f"post:{i}", "kind": "post", "obj_id": i, "acl": "public", "body": f"deploy {filler}"}
+            for i in range(1500)]
+    # one-word documents, the word once to three times: its best score, and the top
+    docs += [{"id": f"post:{i}", "kind": "post", "obj_id": i, "acl": "public", "body": " ".join(["deploy"] * (1 + i % 3))}
+             for i in range(1500, 1520)]
+    index.upsert(docs)
+    searcher = index.searcher()
+    query = index.build_query(parse("deploy queue retry timeout"))
+    leaf = searcher.leaf_searchers()[0][0]
+    scores = sorted(_scores(query.matcher(leaf)), reverse=True)
+    threshold = scores[10]  # among the short documents' scores, above every long one's
+    assert threshold > scores[-1]
+    visited = list(_ids(query.matcher(leaf).replace(threshold)))
+    # not the 1,500 long documents: at most the block (128 postings) the short ones share with some
+    assert len(visited) <= 128 + 20
+    allow = Or([Term("acl", "public")])
+    ours = [(hit.docnum, round(hit.score, 9)) for hit in _top(searcher, query, allow, 10)]
+    assert ours == _oracle(searcher, query, set(searcher.reader().all_doc_ids()), 10)
+
+
+def _ids(matcher):
+    while matcher.is_active():
+        yield matcher.id()
+        matcher.next()
+
+
+def test_a_weak_block_of_a_rare_word_is_still_read_where_a_common_word_can_lift_it(tmp_path, monkeypatch):
+    """A block's bound counts what the common words (asked only beside rarer ones) can add: long
+    documents whose rare word scores low but whose common word scores high still rank."""
+    monkeypatch.setattr(ranking, "COMMON_DOCS", 1000)
+    index = Index(str(tmp_path))
+    filler = " ".join(f"filler{n}" for n in range(30))
+    rng = random.Random(3)
+    # "worker" in 1,600 documents (common), "deploy" in 405: first in 400 long ones (its blocks of
+    # 128 postings score low), then in 5 of one word (its best score)
+    docs = [{"id": f"post:{i}", "kind": "post", "obj_id": i, "acl": "public", "body": "worker"} for i in range(1200)]
+    docs += [{"id": f"post:{i}", "kind": "post", "obj_id": i, "acl": "public",
+              "body": " ".join(["deploy"] + ["worker"] * rng.randint(1, 30)) + " " + filler} for i in range(1200, 1600)]
+    docs += [{"id": f"post:{i}", "kind": "post", "obj_id": i, "acl": "public", "body": "deploy"} for i in range(1600, 1605)]
+    index.upsert(docs)
+    searcher = index.searcher()
+    query = index.build_query(parse("deploy worker queue retry"))
+    allow = Or([Term("acl", "public")])
+    ours = [(hit.docnum, round(hit.score, 9)) for hit in _top(searcher, query, allow, 20)]
+    expected = _oracle(searcher, query, set(searcher.reader().all_doc_ids()), 20,
+                       holds_rare=lambda words: "deploi" in words)  # the stem
+    assert ours == expected
+    assert sum(searcher.stored_fields(doc)["obj_id"] < 1600 for doc, _ in ours) > 10  # the long ones rank

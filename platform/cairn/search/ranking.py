@@ -118,13 +118,45 @@ def coordinated(query: Query, analyzer) -> Query:
     return _WordCoordOr(query.subqueries, boost=query.boost, keys=keys, words=words)
 
 
+# A word in more than this many documents does not make a document match a sentence by itself:
+# it counts (in the score and the words held) only in documents that hold one of the sentence's
+# rarer words (Lucene's CommonTermsQuery, with an absolute cutoff). A chat post that shares only
+# "like" or "get" with a question is hardly its answer, yet scoring every such post to find the
+# best 60 was most of a question's time, and grew with the posts: an absolute number keeps the
+# documents a question visits about the same as the posts grow. Measured (bench/search.py's FAQ
+# questions, Index.search CPU p95 / MRR@10 at 100,000 and at 1,000,000 posts): off 46 ms 0.376 /
+# 156 ms 0.329; 1,000: 32 ms 0.381 / 77 ms 0.354 (more questions of common words only, which
+# search every word); 2,000: 38 ms 0.376 / 69 ms 0.332; 5,000: 42 ms 0.376 / 86 ms 0.332; a
+# share of the documents (1% of each term's field) instead grows with them: 33 ms / 129 ms.
+COMMON_DOCS = 2000
+
+
+def common_terms(searcher, keys: dict[tuple[str, str], str | None]) -> frozenset[tuple[str, str]]:
+    """Of the (field, text) ``keys`` (-> their word), the terms of the words in more than
+    COMMON_DOCS documents (in any of the word's fields); none when no other word is in any document
+    (then every word counts as usual)."""
+    top = searcher.get_parent()
+    frequency: dict[Any, int] = {}
+    for key, word in keys.items():
+        group = word if word is not None else key
+        frequency[group] = max(frequency.get(group, 0), top.doc_frequency(*key))
+    if not any(0 < n <= COMMON_DOCS for n in frequency.values()):
+        return frozenset()
+    return frozenset(key for key, word in keys.items()
+                     if frequency[word if word is not None else key] > COMMON_DOCS)
+
+
 class _WordCoordOr(Or):
     def __init__(self, subqueries, boost=1.0, keys=None, words=1, **kwargs) -> None:
         super().__init__(subqueries, boost=boost)
         self.keys, self.words = keys or {}, words
+        self._common: tuple[Any, frozenset] | None = None
 
     def _matcher(self, subs, searcher, context):
         """One flat matcher over the words' terms that scales a document's score by the share of
         the query's words it holds (a factor of at most 1: the terms' bounds stay true bounds)."""
-        return WordUnion([q.matcher(searcher, context) for q in subs], Coordination(self.keys, self.words, COORD_POWER),
-                         boost=self.boost)
+        top = searcher.get_parent()
+        if self._common is None or self._common[0] is not top:  # once per search, not per segment
+            self._common = (top, common_terms(top, self.keys))
+        coordination = Coordination(self.keys, self.words, COORD_POWER, common=self._common[1])
+        return WordUnion([q.matcher(searcher, context) for q in subs], coordination, boost=self.boost)

@@ -16,10 +16,12 @@ import copy
 import math
 import threading
 import time
+from bisect import bisect_left
 from typing import Any
 
+from whoosh.codec.whoosh3 import W3LeafMatcher
 from whoosh.collectors import TopCollector
-from whoosh.matching import Matcher, NullMatcher, ReadTooFar, WrappingMatcher
+from whoosh.matching import FilterMatcher, Matcher, NullMatcher, ReadTooFar, WrappingMatcher
 from whoosh.query import Query
 from whoosh.reading import EmptyReader, IndexReader, MultiReader, SegmentReader
 from whoosh.searching import Searcher
@@ -173,6 +175,9 @@ class PacedTopCollector(TopCollector):
             countdown -= 1
             if self.minscore != minscore:
                 checkquality, minscore = True, self.minscore
+                raise_threshold = getattr(matcher, "raise_threshold", None)
+                if raise_threshold is not None:
+                    raise_threshold(minscore)
             if usequality and checkquality and minscore is not None:
                 self.skipped_times += matcher.skip_to_quality(minscore)
                 if not matcher.is_active():
@@ -189,19 +194,27 @@ class WordUnion(Matcher):
     terms' scores times the share of the query's words a document holds (``coordination``), in
     one flat matcher. Whoosh builds a binary tree of UnionMatchers instead, and for a question's
     15-20 words x 3 fields walking that tree (``is_active``/``id``/``next``/``score`` at every
-    level) was most of a search's time. Here each term's position is kept in a list, so a step
-    is one ``min`` over it and a call to the terms that match the document.
+    level) was most of a search's time. Here each term's position is kept in a list, and a step
+    calls only the terms that match the document.
 
-    It also skips what cannot reach the top N (the MaxScore algorithm, Turtle and Flood 1995):
-    words ordered by their best possible score (their terms' bounds summed), the weakest whose
-    best scores together, times the share of the words they are, stay below the score to beat
-    are *optional*: a document holding only those cannot enter the top, so only the other
-    (*essential*) words' documents are visited, and an optional term is asked only while the
-    score can still reach the top. ``replace(minquality)`` (PacedTopCollector calls it every
-    REPLACE_EVERY matches) re-splits for the new score to beat; the terms keep their positions.
+    It also skips what cannot reach the top N, with the score to beat (``raise_threshold``, which
+    the collector calls as the top N fills, or ``replace(minquality)``):
+    - WAND (Broder et al. 2003): the terms are kept in the order of their current documents;
+      walking that order and adding up the terms' best possible scores (times the share of the
+      words those terms hold: the coordination folded in), the first document where the sum can
+      beat the score to beat is the *pivot*. No document before it can enter the top, so every
+      term before it skips to it. Common words whose best scores alone stay below the score to
+      beat no longer drive the walk: the rarer words skip them along.
+    - block bounds (after Ding and Suel 2011): at a candidate, the best its terms can score in
+      their current posting blocks (Whoosh keeps each block's highest weight and shortest
+      document). When that cannot beat the score to beat, every document up to the end of the
+      first of those blocks (or to the next other term's document) is passed, whole blocks at a
+      time without decoding them: the chatter that shares one common word with a question.
+    A segment's deleted documents are left out here, once for all terms, so that the terms are
+    Whoosh's posting readers themselves, whose blocks can be skipped.
 
     The hits and scores are those of Whoosh's tree with the coordination applied over it (tested
-    against it), up to the order floating-point additions are made in."""
+    against it)."""
 
     def __init__(self, children: list[Matcher], coordination: Coordination, threshold: float = 0.0,
                  boost: float = 1.0) -> None:
@@ -209,56 +222,141 @@ class WordUnion(Matcher):
         # scores are summed unboosted and multiplied by the query's ``boost`` when returned
         self._coord, self._boost_all = coordination, boost
         self._threshold = threshold / boost
-        # a boosted term's wrapper is unwrapped (its boost applied here): one call less per use
+        self._deleted: frozenset[int] | set[int] = frozenset()
+        # a boosted term's wrapper is unwrapped (its boost applied here), and so is the filter of a
+        # segment's deleted documents: one call less per use, and the posting reader's blocks
         self._ms, self._boost, self._word = [], [], []
         for child in self._children:
-            inner = child
-            if type(child) is WrappingMatcher and child.child.term() is not None:
-                inner = child.child
+            inner, term_boost = child, 1.0
+            if type(inner) is WrappingMatcher:  # (wrappers answer no term(): their child is looked at)
+                inner, term_boost = inner.child, inner.boost
+            if type(inner) is FilterMatcher and inner._exclude and inner.boost == 1.0 \
+                    and type(inner.child) is W3LeafMatcher:
+                self._deleted = self._deleted | inner._ids if self._deleted else inner._ids
+                inner = inner.child
+            if inner is not child and inner.term() is None:  # not a term's: kept whole
+                inner, term_boost = child, 1.0
             self._ms.append(inner)
-            self._boost.append(child.boost if inner is not child else 1.0)
+            self._boost.append(term_boost)
             self._word.append(coordination.word_of(child))
         # children that are not one term (a phrase) count the words of their terms at a document
-        self._compound = [(i, coordination.leaves([c])) for i, c in enumerate(self._children)
-                          if self._word[i] is None]
-        self._ids = [m.id() for m in self._ms]
+        self._compound = {i: coordination.leaves([c]) for i, c in enumerate(self._children) if self._word[i] is None}
         bound = [c.max_quality() if c.supports_block_quality() else math.inf for c in self._children]
-        self._bound = sum(bound) * boost
-        self._split(bound)
+        self._bound = bound
+        self._max = sum(bound) * boost
+        # the words a term can add to a document's share, for its bounds: its word; a phrase's
+        # words (it matches only where all are); a term of no word, a word of its own (a bound
+        # may only be too high)
+        phrase_words = {i: frozenset(w for _, w in leaves) for i, leaves in self._compound.items()}
+        self._keys = [frozenset((w,)) if w is not None else phrase_words.get(i) or frozenset((("child", i),))
+                      for i, w in enumerate(self._word)]
+        self._share = [coordination.share(n) for n in range(len(coordination.keys) + len(self._children) + 1)]
+        self._fast = [type(m) is W3LeafMatcher for m in self._ms]
+        self._ids = [m.id() for m in self._ms]
+        # common words' terms (Coordination.common) follow: asked only at the other terms'
+        # documents, strongest first, while the score can still beat the score to beat; their
+        # best scores are in every bound
+        common = [coordination.is_common(c) for c in self._children]
+        self._live = [i for i in range(len(self._ms)) if not common[i]]
+        followers = sorted((i for i in range(len(self._ms)) if common[i]), key=lambda i: -bound[i])
+        self._follow_bound = sum(bound[i] for i in followers)
+        self._follow_words = frozenset().union(*(self._keys[i] for i in followers))
+        self._followers = [(i, sum(bound[j] for j in followers[k:]), frozenset().union(*(self._keys[j] for j in followers[k:])))
+                           for k, i in enumerate(followers)]
         self._at: list[int] = []
-        self._id = self._first()
+        self._id = self._pivot()
 
-    def _split(self, bound: list[float]) -> None:
-        groups: dict[Any, list[int]] = {}
-        for i, word in enumerate(self._word):  # a child of no single word is a word of its own
-            groups.setdefault(word if word is not None else ("child", i), []).append(i)
-        weakest_first = sorted(groups.values(), key=lambda g: sum(bound[i] for i in g))
-        total, split, phrases = 0.0, 0, False
-        for n, group in enumerate(weakest_first, 1):
-            total += sum(bound[i] for i in group)
-            phrases = phrases or any(self._word[i] is None for i in group)
-            if total * self._coord.share(n, unknown=phrases) >= self._threshold:
-                break
-            split = n
-        self._essential = [i for group in weakest_first[split:] for i in group]
-        # optional terms strongest first: (index, the best it and the ones after it can add, how
-        # many words those are: the share a document's score can still gain)
-        optional = [i for group in weakest_first[:split] for i in group][::-1]
-        self._optional = [(i, sum(bound[j] for j in optional[k:]),
-                           len({self._word[j] if self._word[j] is not None else ("child", j) for j in optional[k:]}))
-                          for k, i in enumerate(optional)]
-        self._unknown_share = any(w is None for w in self._word)
+    def _skip(self, i: int, target: int) -> None:
+        """Term ``i`` to its first document at or after ``target`` (its position updated)."""
+        m = self._ms[i]
+        if self._fast[i]:
+            _leaf_skip_to(m, target)
+        else:
+            m.skip_to(target)
+        self._ids[i] = m.id() if m.is_active() else _NONE
 
-    def _first(self) -> int | None:
-        ids = self._ids
-        first = min([ids[i] for i in self._essential], default=_NONE)
-        if first == _NONE:
-            return None
-        self._at = [i for i in self._essential if ids[i] == first]
-        return first
+    def _advance(self, i: int) -> None:
+        m = self._ms[i]
+        m.next()
+        self._ids[i] = m.id() if m.is_active() else _NONE
+
+    def _pivot(self) -> int | None:
+        """The next document that can beat the score to beat (``_at``: the terms there)."""
+        ids, bound, keys, share = self._ids, self._bound, self._keys, self._share
+        live = self._live
+        while True:
+            threshold = self._threshold
+            live.sort(key=ids.__getitem__)
+            while live and ids[live[-1]] == _NONE:
+                live.pop()
+            if not live:
+                return None
+            total, words = self._follow_bound, set(self._follow_words)
+            for i in live:
+                total += bound[i]
+                words |= keys[i]
+                if total * share[len(words)] >= threshold:
+                    break
+            else:
+                return None  # not even every term left together can beat it
+            pivot = ids[i]
+            if ids[live[0]] != pivot:
+                for j in live:  # no document before the pivot can reach the top
+                    if ids[j] >= pivot:
+                        break
+                    self._skip(j, pivot)
+                continue
+            at = []
+            for j in live:
+                if ids[j] != pivot:
+                    break
+                at.append(j)
+            if pivot in self._deleted:
+                for j in at:
+                    self._advance(j)
+                continue
+            if threshold and self._pass_weak_blocks(at, live[len(at)] if len(at) < len(live) else None):
+                continue
+            at.sort()  # scores summed in the terms' order: the same float whatever path led here
+            self._at = at
+            return pivot
+
+    def _pass_weak_blocks(self, at: list[int], after: int | None) -> bool:
+        """At a candidate whose terms are ``at`` (``after``: the term at the next document): when
+        their current blocks cannot beat the score to beat, move past what those blocks hold up to
+        the next other term's document (whole blocks while they stay weak) and say so."""
+        fast, ms, boost, keys = self._fast, self._ms, self._boost, self._keys
+        words = set(self._follow_words)
+        total = self._follow_bound
+        for i in at:
+            if not fast[i]:
+                return False
+            total += ms[i].block_quality() * boost[i]
+            words |= keys[i]
+        threshold = self._threshold
+        if total * self._share[len(words)] >= threshold:
+            return False
+        limit = self._ids[after] if after is not None else _NONE
+        if len(at) == 1:  # one term: pass its weak blocks by their headers alone
+            i = at[0]
+            m, term_boost, others, share = ms[i], boost[i], self._follow_bound, self._share[len(words)]
+            while m._maxid < limit:
+                m._next_block()
+                if m._atend:
+                    self._ids[i] = _NONE
+                    return True
+                if (m.block_quality() * term_boost + others) * share >= threshold:
+                    self._ids[i] = m.id()  # a block that can: walk it from its start
+                    return True
+            self._skip(i, limit)  # the documents of this weak block before the next other term's
+            return True
+        target = min(min(ms[i]._maxid for i in at) + 1, limit)
+        for i in at:
+            self._skip(i, target)
+        return True
 
     def __repr__(self) -> str:
-        return f"{self.__class__.__name__}({len(self._essential)} essential, {len(self._optional)} optional)"
+        return f"{self.__class__.__name__}({len(self._live)} terms, threshold {self._threshold:.3f})"
 
     def children(self) -> list[Matcher]:
         return list(self._children)
@@ -275,15 +373,16 @@ class WordUnion(Matcher):
             raise ReadTooFar
         return self._id
 
+    def raise_threshold(self, minquality: float) -> None:
+        """From now on, skip what cannot score above ``minquality`` (the current document stays)."""
+        self._threshold = max(self._threshold, minquality / self._boost_all)
+
     def next(self) -> bool:
         if self._id is None:
             raise ReadTooFar
-        ms, ids = self._ms, self._ids
         for i in self._at:
-            m = ms[i]
-            m.next()
-            ids[i] = m.id() if m.is_active() else _NONE
-        self._id = self._first()
+            self._advance(i)
+        self._id = self._pivot()
         return False  # no blocks of its own (see supports_block_quality)
 
     def skip_to(self, target: int) -> None:
@@ -291,55 +390,72 @@ class WordUnion(Matcher):
             raise ReadTooFar
         if target <= self._id:
             return
-        ms, ids = self._ms, self._ids
-        for i in self._essential:
+        ids = self._ids
+        for i in self._live:
             if ids[i] < target:
-                m = ms[i]
-                m.skip_to(target)
-                ids[i] = m.id() if m.is_active() else _NONE
-        self._id = self._first()
+                self._skip(i, target)
+        self._id = self._pivot()
 
     def score(self) -> float:
-        docid, threshold, coord = self._id, self._threshold, self._coord
-        ms, ids, boost, word = self._ms, self._ids, self._boost, self._word
+        docid, ms, boost, word = self._id, self._ms, self._boost, self._word
         score, matched = 0.0, set()
         for i in self._at:
             score += ms[i].score() * boost[i]
             matched.add(word[i])
-        for i, can_add, words_left in self._optional:
-            best = (score + can_add) * coord.share(len(matched) + words_left, unknown=self._unknown_share)
-            if best < threshold:
-                return best * self._boost_all  # below the score to beat whatever the rest adds: out of the top N
-            if ids[i] < docid:
-                m = ms[i]
-                m.skip_to(docid)
-                ids[i] = m.id() if m.is_active() else _NONE
-            if ids[i] == docid:
-                score += ms[i].score() * boost[i]
-                matched.add(word[i])
-        if score < threshold or not coord.words:
+        if self._followers:
+            ids, threshold, share = self._ids, self._threshold, self._share
+            for i, can_add, words_left in self._followers:
+                best = (score + can_add) * share[len(matched | words_left)]
+                if best < threshold:
+                    return best * self._boost_all  # below the score to beat whatever the rest adds: out of the top N
+                if ids[i] < docid:
+                    self._skip(i, docid)
+                if ids[i] == docid:
+                    score += ms[i].score() * boost[i]
+                    matched.add(word[i])
+        if score < self._threshold or not self._coord.words:
             return score * self._boost_all  # out of the top N whatever share of the words it holds (it only lowers)
         matched.discard(None)
-        for _, leaves in self._compound:  # a phrase's words, as Whoosh's tree counted them
-            matched.update(w for leaf, w in leaves if leaf.is_active() and leaf.id() == docid)
-        return score * coord.share(len(matched)) * self._boost_all
+        if self._compound:
+            compound = self._compound
+            for i in self._at:  # a phrase's (or group's) words its terms hold here
+                if i in compound:
+                    matched.update(w for leaf, w in compound[i] if leaf.is_active() and leaf.id() == docid)
+        return score * self._coord.share(len(matched)) * self._boost_all
 
     def replace(self, minquality: float = 0) -> Matcher:
         children = [c for c in self._children if c.is_active()]
         if not children:
             return NullMatcher()
-        matcher = WordUnion(children, self._coord, minquality or 0.0, self._boost_all)
+        matcher = WordUnion(children, self._coord, max(minquality or 0.0, self._threshold * self._boost_all),
+                            self._boost_all)
         return matcher if matcher.is_active() else NullMatcher()
 
     def max_quality(self) -> float:
-        return self._bound
+        return self._max
 
     def supports_block_quality(self) -> bool:
-        # no blocks of its own to skip by quality: the essential/optional split does that work
+        # no blocks of its own to skip by quality: the pivot and the terms' blocks do that work
         return False
 
     def supports(self, astype: str) -> bool:
         return all(c.supports(astype) for c in self._children)
+
+
+def _leaf_skip_to(m: W3LeafMatcher, target: int) -> None:
+    """``m.skip_to(target)`` with a binary search inside the block (Whoosh steps through it one
+    posting at a time, calling ``id()`` at each). Reads its private block state."""
+    if m._atend or target <= m.id():
+        return
+    while target > m._maxid:
+        m._next_block()
+        if m._atend:
+            return
+    ids = m._ids
+    if ids is None:
+        m._read_ids()
+        ids = m._ids
+    m._i = bisect_left(ids, target, m._i)
 
 
 class Coordination:
@@ -347,8 +463,16 @@ class Coordination:
     that counts no word) and the power of the share of the ``words`` a document holds that
     scales its score (cairn.search.ranking.coordinated). ``words`` 0: no coordination."""
 
-    def __init__(self, keys: dict[tuple[str, str], str | None], words: int, power: float) -> None:
-        self.keys, self.words, self.power = keys, words, power
+    def __init__(self, keys: dict[tuple[str, str], str | None], words: int, power: float,
+                 common: frozenset[tuple[str, str]] = frozenset()) -> None:
+        self.keys, self.words, self.power, self.common = keys, words, power, common
+
+    def is_common(self, matcher: Matcher) -> bool:
+        """Whether ``matcher`` is one term of the ``common`` ones (cairn.search.ranking.common_terms)."""
+        if not self.common:
+            return False
+        leaves = list(matcher.term_matchers())
+        return len(leaves) == 1 and _key(leaves[0]) in self.common
 
     def word_of(self, matcher: Matcher) -> str | None:
         """The word of a matcher of one term (perhaps boosted); None for anything else."""
@@ -356,8 +480,7 @@ class Coordination:
         return self._word(leaves[0]) if len(leaves) == 1 else None
 
     def _word(self, leaf: Matcher) -> str | None:
-        fieldname, text = leaf.term()
-        return self.keys.get((fieldname, text.decode("utf-8") if isinstance(text, bytes) else text))
+        return self.keys.get(_key(leaf))
 
     def leaves(self, children: list[Matcher]) -> list[tuple[Matcher, str]]:
         """Every term matcher under ``children`` that stands for a word, with the word."""
@@ -375,3 +498,8 @@ class Coordination:
         if not self.words or unknown:
             return 1.0
         return min(held / self.words, 1.0) ** self.power
+
+
+def _key(leaf: Matcher) -> tuple[str, str]:
+    fieldname, text = leaf.term()
+    return fieldname, text.decode("utf-8") if isinstance(text, bytes) else text
