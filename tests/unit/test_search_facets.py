@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from cairn.search.engine import Index
-from cairn.search.facets import facet_counts
+from cairn.search.facets import _segment_values, facet_counts
 from cairn.search.query import parse
 
 
@@ -37,3 +37,29 @@ def test_channel_facets_follow_new_posts_edits_and_deletes(tmp_path):
     worker.upsert([], deletes=["post:4"])
     counts = facet_counts(index, parse("deploy"), ["public"])
     assert counts["channel"] == {"docs": 1, "ops": 1} and counts["kind"] == {"post": 2}
+
+
+def test_a_segments_facet_values_are_read_as_whooshs_postings_list_them(tmp_path):
+    """The values kept per segment, read from the term file in order a block at a time, are each
+    document's values as Whoosh's own posting readers give them (long postings span many blocks;
+    a segment with deletions; a field of many values)."""
+    index = Index(str(tmp_path))
+    docs = [_doc(n, "deploy", " ".join(f"t{(n * k) % 7}" for k in range(1, n % 4 + 1)), channel=f"c{n % 3}",
+                 thread=n - n % 5 or None) for n in range(1, 700)]
+    index.upsert(docs[:400])
+    index.upsert(docs[400:], deletes=[f"post:{n}" for n in range(1, 400, 9)])
+    searcher = index.searcher()
+    assert len(searcher.leaf_searchers()) == 2
+    for leaf, _ in searcher.leaf_searchers():
+        reader = leaf.reader()
+        for fieldname, many in (("channel", False), ("thread", False), ("kind", False), ("tags", True)):
+            values, ords = _segment_values(leaf, fieldname, many)
+            expected: dict[int, list] = {}
+            for btext in reader.lexicon(fieldname):
+                for docnum in reader.postings(fieldname, btext).all_ids():  # deleted ones left out
+                    expected.setdefault(docnum, []).append(leaf.schema[fieldname].from_bytes(btext))
+            for docnum in reader.all_doc_ids():
+                got = [values[i] for i in (ords[docnum] if many else [ords[docnum]]) if i >= 0]
+                assert sorted(got) == sorted(expected.get(docnum, [])), (fieldname, docnum)
+            assert expected  # not a field without values
+    assert reader.doc_frequency("kind", "post") > 128  # postings of more than one block

@@ -7,7 +7,9 @@ from __future__ import annotations
 from array import array
 
 from whoosh import sorting
+from whoosh.codec.whoosh3 import W3LeafMatcher, W3TermsReader
 from whoosh.query import And, Or, Term
+from whoosh.reading import SegmentReader
 from whoosh.sorting import Categorizer, FieldFacet
 
 from cairn.search.engine import Index
@@ -101,17 +103,51 @@ class _KeptCategorizer(Categorizer):
 
 def _segment_values(segment_searcher, fieldname: str, many: bool) -> tuple[list, array | list]:
     """(values, per document of the segment: the index of its value, -1 for none; or, for a field
-    of ``many`` values, the list of its values' indexes)."""
+    of ``many`` values, the list of its values' indexes). Deleted documents may keep a value: no
+    query matches them.
+
+    Read once per segment, in the order the terms are stored, a block of postings at a time
+    (``_term_postings``), not Whoosh's way (a lookup per term, then a generator step per
+    posting): with 1,000,000 posts the first short search of a process took 13 s, now 9 s, most
+    of it for the thread field, whose values are nearly one per post (a column would do better)."""
     reader = segment_searcher.reader()
     field = segment_searcher.schema[fieldname]
     count = reader.doc_count_all()
     values: list = []
     ords: array | list = [[] for _ in range(count)] if many else array("i", [-1]) * count
-    for i, btext in enumerate(field.sortable_terms(reader, fieldname)):
+    for i, (btext, blocks) in enumerate(_term_postings(reader, fieldname, field)):
         values.append(field.from_bytes(btext))
-        for docnum in reader.postings(fieldname, btext).all_ids():
+        for ids in blocks:
             if many:
-                ords[docnum].append(i)
+                for docnum in ids:
+                    ords[docnum].append(i)
             else:
-                ords[docnum] = i
+                for docnum in ids:
+                    ords[docnum] = i
     return values, ords
+
+
+def _term_postings(reader, fieldname: str, field):
+    """(term bytes, its postings' document numbers a block at a time) of every term of the field,
+    walking the segment's term file in order; Whoosh's term-by-term reading for other readers."""
+    terms = getattr(reader, "_terms", None)
+    if not isinstance(reader, SegmentReader) or not isinstance(terms, W3TermsReader):
+        for btext in field.sortable_terms(reader, fieldname):
+            yield btext, [reader.postings(fieldname, btext).all_ids()]
+        return
+    for (name, btext), terminfo in terms.items_from(fieldname, b""):
+        if name != fieldname:
+            break
+        matcher = terms._codec.postings_reader(terms._postfile, terminfo, field.format)
+        yield btext, _blocks(matcher)
+
+
+def _blocks(matcher):
+    if type(matcher) is not W3LeafMatcher:
+        yield matcher.all_ids()
+        return
+    while matcher.is_active():
+        if matcher._ids is None:
+            matcher._read_ids()
+        yield matcher._ids
+        matcher._next_block()
