@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import copy
 from datetime import datetime
 
-from cairn.search.engine import Index
+import pytest
+from whoosh import index as windex
+from whoosh.fields import ID
+
+from cairn.search.engine import SCHEMA, Index
 from cairn.search.facets import _segment_values, facet_counts
 from cairn.search.query import parse
 
@@ -39,10 +44,16 @@ def test_channel_facets_follow_new_posts_edits_and_deletes(tmp_path):
     assert counts["channel"] == {"docs": 1, "ops": 1} and counts["kind"] == {"post": 2}
 
 
-def test_a_segments_facet_values_are_read_as_whooshs_postings_list_them(tmp_path):
-    """The values kept per segment, read from the term file in order a block at a time, are each
-    document's values as Whoosh's own posting readers give them (long postings span many blocks;
-    a segment with deletions; a field of many values)."""
+@pytest.mark.parametrize("thread_column", [True, False], ids=["thread column", "index without it"])
+def test_a_segments_facet_values_are_read_as_whooshs_postings_list_them(tmp_path, thread_column):
+    """The values kept per segment, read from a column or from the term file in order a block at
+    a time, are each document's values as Whoosh's own posting readers give them (long postings
+    span many blocks; a segment with deletions; a field of many values). An index written before
+    the thread field had a column reads it from its postings."""
+    if not thread_column:
+        schema = copy.deepcopy(SCHEMA)
+        schema._fields["thread"] = ID(stored=True)
+        windex.create_in(str(tmp_path), schema)
     index = Index(str(tmp_path))
     docs = [_doc(n, "deploy", " ".join(f"t{(n * k) % 7}" for k in range(1, n % 4 + 1)), channel=f"c{n % 3}",
                  thread=n - n % 5 or None) for n in range(1, 700)]
@@ -50,6 +61,7 @@ def test_a_segments_facet_values_are_read_as_whooshs_postings_list_them(tmp_path
     index.upsert(docs[400:], deletes=[f"post:{n}" for n in range(1, 400, 9)])
     searcher = index.searcher()
     assert len(searcher.leaf_searchers()) == 2
+    assert all(bool(leaf.reader().has_column("thread")) == thread_column for leaf, _ in searcher.leaf_searchers())
     for leaf, _ in searcher.leaf_searchers():
         reader = leaf.reader()
         for fieldname, many in (("channel", False), ("thread", False), ("kind", False), ("tags", True)):
