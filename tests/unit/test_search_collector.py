@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import random
 
-from whoosh.query import Or, Term
+from whoosh.query import And, Or, Term
 
 from cairn.search import ranking
 from cairn.search.engine import Index, _top
 from cairn.search.query import parse
 from cairn.search.ranking import COORD_POWER, _WordCoordOr
+from cairn.search.searcher import _docs
 
 WORDS = ["deploy", "api", "worker", "queue", "retry", "timeout", "cache", "index", "shard", "replica", "backup",
          "restore", "proxy", "token"]
@@ -219,3 +220,21 @@ def test_a_weak_block_of_a_rare_word_is_still_read_where_a_common_word_can_lift_
                        holds_rare=lambda words: "deploi" in words)  # the stem
     assert ours == expected
     assert sum(searcher.stored_fields(doc)["obj_id"] < 1600 for doc, _ in ours) > 10  # the long ones rank
+
+
+def test_a_filters_documents_are_those_whoosh_lists_less_deleted_ones(tmp_path):
+    """The ACL and kind filters' document sets, read a posting block at a time, are Whoosh's own
+    (an OR of tokens, an AND with kinds, a token no document has), plus perhaps deleted ones."""
+    index = Index(str(tmp_path))
+    docs = [{"id": f"{kind}:{n}", "kind": kind, "obj_id": n, "body": "deploy",
+             "acl": "public" if n % 3 else f"channel:{n % 7}"} for n in range(900) for kind in ("post", "article")]
+    index.upsert(docs[:1000])
+    index.upsert(docs[1000:], deletes=[f"post:{n}" for n in range(0, 300, 4)])
+    searcher = index.searcher()
+    public_or_channel = Or([Term("acl", "public"), Term("acl", "channel:3"), Term("acl", "channel:99")])
+    queries = [public_or_channel, And([public_or_channel, Or([Term("kind", "article")])]), Term("acl", "nobody")]
+    for leaf, _ in searcher.leaf_searchers():
+        deleted = leaf.reader().deleted_docs_set
+        for query in queries:
+            assert _docs(leaf, query) - deleted == set(query.docs(leaf))
+    assert len(_docs(searcher.leaf_searchers()[0][0], queries[0])) > 128  # several posting blocks
