@@ -13,7 +13,7 @@ from whoosh.qparser import OrGroup
 from whoosh.query import AndNot, Or, Query
 from whoosh.scoring import BM25F
 
-from cairn.search.searcher import Coordination, WordUnion
+from cairn.search.matching import Coordination, WordUnion
 
 # Titles: the schema's field_boost (2.5) is stored in each index, so it is scaled here at query
 # time; at 2.5 a long reference page with one query word in its title outranked short answers
