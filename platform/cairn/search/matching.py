@@ -35,11 +35,15 @@ class WordUnion(Matcher):
       document). When that cannot beat the score to beat, every document up to the end of the
       first of those blocks (or to the next other term's document) is passed, whole blocks at a
       time without decoding them: the chatter that shares one common word with a question.
+    - common words (``Coordination.common``: in more than ranking.COMMON_DOCS documents, when
+      the sentence has a rarer word) follow: they make no match alone, and are asked only at the
+      other terms' documents while the score can still beat the score to beat; their best
+      scores are in every bound above.
     A segment's deleted documents are left out here, once for all terms, so that the terms are
     Whoosh's posting readers themselves, whose blocks can be skipped.
 
-    The hits and scores are those of Whoosh's tree with the coordination applied over it (tested
-    against it)."""
+    Apart from the documents that hold common words only, the hits and scores are those of
+    Whoosh's tree with the coordination applied over it (tested against every term's own scores)."""
 
     def __init__(self, children: list[Matcher], coordination: Coordination, threshold: float = 0.0,
                  boost: float = 1.0) -> None:
