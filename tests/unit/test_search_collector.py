@@ -238,3 +238,29 @@ def test_a_filters_documents_are_those_whoosh_lists_less_deleted_ones(tmp_path):
         for query in queries:
             assert _docs(leaf, query) - deleted == set(query.docs(leaf))
     assert len(_docs(searcher.leaf_searchers()[0][0], queries[0])) > 128  # several posting blocks
+
+
+def test_when_every_word_is_common_the_rarest_ones_lead(tmp_path, monkeypatch):
+    """A sentence of common words only: the words in at most COMMON_RATIO times the documents of
+    the rarest make the matches, the much commoner ones count beside them; words about as common
+    as one another all match."""
+    monkeypatch.setattr(ranking, "COMMON_DOCS", 10)
+    index = Index(str(tmp_path))
+    rng = random.Random(9)
+    docs = [{"id": f"post:{i}", "kind": "post", "obj_id": i, "acl": "public",
+             "body": " ".join(rng.choices(["deploy", "worker"], k=rng.randint(1, 5)))} for i in range(400)]
+    docs += [{"id": f"post:{i}", "kind": "post", "obj_id": i, "acl": "public",
+              "body": " ".join(rng.choices(["deploy", "shard"], k=rng.randint(2, 6)))} for i in range(400, 440)]
+    index.upsert(docs)
+    searcher = index.searcher()
+    allow = Or([Term("acl", "public")])
+    every = set(searcher.reader().all_doc_ids())
+    query = index.build_query(parse("deploy worker shard quickly"))
+    ours = [(hit.docnum, round(hit.score, 9)) for hit in _top(searcher, query, allow, 60)]
+    assert ours == _oracle(searcher, query, every, 60, holds_rare=lambda words: "shard" in words)
+    with_shard = {d["obj_id"] for d in docs if "shard" in d["body"].split()}
+    assert {searcher.stored_fields(doc)["obj_id"] for doc, _ in ours} == with_shard
+    # "deploy" and "worker" are each in about as many documents: both make matches
+    query = index.build_query(parse("deploy worker quickly today"))
+    ours = [(hit.docnum, round(hit.score, 9)) for hit in _top(searcher, query, allow, 60)]
+    assert ours == _oracle(searcher, query, every, 60)
