@@ -8,7 +8,8 @@ Three kinds of answer:
 
 The layer is one package, split by area: ``stream`` (channels, posts), ``kb`` (spaces, articles
 and their lifecycle), ``flags`` (reader flags), ``notifications``, ``curation`` (promotions,
-candidates) and ``admin``; ``_common`` holds the per-request memo of the clauses. Callers import
+candidates) and ``admin``; ``_common`` holds the per-request memo of the clauses and the
+fetch-and-authorise of the ``access_*`` answers. Callers import
 the package (``from cairn.auth import permissions as perm``) and ask ``perm.*``, never a module.
 """
 

@@ -1,16 +1,21 @@
 """What every area of the permission layer shares: the per-request memo of its list clauses,
-and the clause that matches nothing."""
+the clause that matches nothing, and fetch-and-authorise for the ``access_*`` answers."""
 
 from __future__ import annotations
 
 import functools
 from collections.abc import Callable
+from typing import TypeVar
 
 from flask import g, has_app_context
 from sqlalchemy import false
 from sqlalchemy.sql import ColumnElement
 
 from cairn.auth.models import User
+from cairn.errors import NotFound
+from cairn.extensions import db
+
+T = TypeVar("T")
 
 
 def reader_clause(build: Callable[[User], ColumnElement[bool]]) -> Callable[[User], ColumnElement[bool]]:
@@ -41,3 +46,12 @@ def reader_clause(build: Callable[[User], ColumnElement[bool]]) -> Callable[[Use
 
 def no_rows() -> ColumnElement[bool]:
     return false()
+
+
+def fetch_readable(user: User, model: type[T], obj_id: int, can_read: Callable[[User, T], bool], what: str) -> T:
+    """The ``model`` row ``obj_id`` when ``user`` may read it; ``NotFound`` when it is missing and
+    when it is forbidden alike ("{what} not found.")."""
+    obj = db.session.get(model, obj_id)
+    if obj is None or not can_read(user, obj):
+        raise NotFound(f"{what} not found.")
+    return obj

@@ -6,10 +6,8 @@ from sqlalchemy import and_, or_, select
 from sqlalchemy.sql import ColumnElement
 
 from cairn.auth.models import User
-from cairn.auth.permissions._common import reader_clause
+from cairn.auth.permissions._common import fetch_readable, reader_clause
 from cairn.auth.permissions.kb import can_read_article, visible_articles_clause
-from cairn.errors import NotFound
-from cairn.extensions import db
 from cairn.kb.models import Article, ArticleFlag
 
 
@@ -47,7 +45,4 @@ def resolvable_flags_clause(user: User) -> ColumnElement[bool]:
 
 
 def access_flag(user: User, flag_id: int) -> ArticleFlag:
-    flag = db.session.get(ArticleFlag, flag_id)
-    if flag is None or not can_see_flag(user, flag):
-        raise NotFound("Flag not found.")
-    return flag
+    return fetch_readable(user, ArticleFlag, flag_id, can_see_flag, "Flag")

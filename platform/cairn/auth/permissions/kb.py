@@ -6,9 +6,9 @@ from sqlalchemy import and_, exists, or_, select, true
 from sqlalchemy.sql import ColumnElement
 
 from cairn.auth.models import User, group_members
-from cairn.auth.permissions._common import reader_clause
+from cairn.auth.permissions._common import fetch_readable, reader_clause
 from cairn.auth.permissions.stream import can_read_channel
-from cairn.errors import Forbidden, NotFound, RuleViolation
+from cairn.errors import Forbidden, RuleViolation
 from cairn.extensions import db
 from cairn.kb.models import Article, ArticleSource, Space, article_groups, space_groups
 from cairn.stream.models import Channel, Post, channel_members
@@ -165,14 +165,8 @@ def visible_articles_clause(user: User) -> ColumnElement[bool]:
 
 
 def access_space(user: User, space_id: int) -> Space:
-    space = db.session.get(Space, space_id)
-    if space is None or not can_read_space(user, space):
-        raise NotFound("Space not found.")
-    return space
+    return fetch_readable(user, Space, space_id, can_read_space, "Space")
 
 
 def access_article(user: User, article_id: int) -> Article:
-    article = db.session.get(Article, article_id)
-    if article is None or not can_read_article(user, article):
-        raise NotFound("Article not found.")
-    return article
+    return fetch_readable(user, Article, article_id, can_read_article, "Article")

@@ -6,9 +6,7 @@ from sqlalchemy import and_, or_, select
 from sqlalchemy.sql import ColumnElement
 
 from cairn.auth.models import User
-from cairn.auth.permissions._common import reader_clause
-from cairn.errors import NotFound
-from cairn.extensions import db
+from cairn.auth.permissions._common import fetch_readable, reader_clause
 from cairn.stream import membership
 from cairn.stream.models import Channel, Post, channel_members
 
@@ -111,14 +109,8 @@ def channel_readers_clause(channel: Channel) -> ColumnElement[bool]:
 
 
 def access_channel(user: User, channel_id: int) -> Channel:
-    channel = db.session.get(Channel, channel_id)
-    if channel is None or not can_read_channel(user, channel):
-        raise NotFound("Channel not found.")
-    return channel
+    return fetch_readable(user, Channel, channel_id, can_read_channel, "Channel")
 
 
 def access_post(user: User, post_id: int) -> Post:
-    post = db.session.get(Post, post_id)
-    if post is None or not can_read_post(user, post):
-        raise NotFound("Post not found.")
-    return post
+    return fetch_readable(user, Post, post_id, can_read_post, "Post")
