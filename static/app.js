@@ -100,11 +100,31 @@
     if (root !== document) updateTimes(root);
   });
 
+  // A channel page's popovers hold no form until opened: the page carries one reaction picker and
+  // one flag form (<template id="fill-...">, post id POST_ID), copied into a post's popover here.
+  // Without JavaScript the popover links to the post's page, whose cards carry the forms.
+  function fill(details) {
+    var template = document.getElementById("fill-" + details.getAttribute("data-fill"));
+    if (!template || details.hasAttribute("data-filled")) return;
+    var id = details.getAttribute("data-post-id");
+    var content = template.content.cloneNode(true);
+    content.querySelectorAll("*").forEach(function (el) {
+      Array.prototype.forEach.call(el.attributes, function (attr) {
+        if (attr.value.indexOf("POST_ID") !== -1) attr.value = attr.value.split("POST_ID").join(id);
+      });
+    });
+    details.querySelectorAll("[data-fallback]").forEach(function (el) { el.remove(); });
+    details.appendChild(content);
+    details.setAttribute("data-filled", "");
+    Cairn.enhance(details);
+  }
+
   Cairn.onEnhance(function (root) {
     // one popover (reaction picker, delete confirmation, promote form) open at a time
     root.querySelectorAll("details.react-picker, details.confirm, details.promote").forEach(function (d) {
       d.addEventListener("toggle", function () {
         if (!d.open) return;
+        if (d.hasAttribute("data-fill")) fill(d);
         closePopovers(d);
         var field = d.querySelector("input:not([type=hidden]), select, button");
         if (field && d.classList.contains("promote")) field.focus();

@@ -6,9 +6,10 @@ cards called them hundreds of times. These helpers give the same markup from Pyt
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 
-from flask import g, url_for
+from flask import Response, g, request, url_for
 from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup, escape
 
@@ -35,9 +36,15 @@ _PATHS = {
              '<path d="M4 22v-7"/>'),
     "shield": '<path d="M12 22s8-4 8-10V5l-8-3-8 3v7c0 6 8 10 8 10z"/>',
 }
-_HEAD = ('<svg class="icon icon-{name}" viewBox="0 0 24 24" width="16" height="16" fill="none" '
-         'stroke="currentColor" stroke-width="2" stroke-linecap="round" stroke-linejoin="round" ')
-_UNLABELLED: dict[str, Markup] = {}
+# each icon is drawn once, in the sprite (/icons.svg, cached by browsers for a year); a page refers
+# to it: ~110 bytes an icon instead of ~290, and a channel page shows four per post
+_SYMBOL_ATTRS = ('viewBox="0 0 24 24" fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round" '
+                 'stroke-linejoin="round"')
+SPRITE = ('<svg xmlns="http://www.w3.org/2000/svg">'
+          + "".join(f'<symbol id="{name}" {_SYMBOL_ATTRS}>{paths}</symbol>' for name, paths in _PATHS.items())
+          + "</svg>")
+SPRITE_VERSION = hashlib.sha256(SPRITE.encode()).hexdigest()[:12]
+_ICONS: dict[tuple[str, str], Markup] = {}
 _MARK = 987654321  # a post id no real URL part contains
 # what csrf_field() gives while a cached post card renders (cairn.stream.cards fills it in per request);
 # random per process, so no post can contain it
@@ -45,17 +52,26 @@ CSRF_SLOT = Markup('<input type="hidden" name="csrf_token" value="card-slot-%s">
 
 
 def icon(name: str, label: str | None = None) -> Markup:
-    """An inline SVG icon: decorative (hidden from assistive technology) or, with a label, an image."""
-    if label is None and name in _UNLABELLED:
-        return _UNLABELLED[name]
-    head = _HEAD.format(name=escape(name))
-    if label:
-        text = escape(label)
-        svg = Markup(f'{head}role="img" aria-label="{text}"><title>{text}</title>{_PATHS.get(name, "")}</svg>')
-    else:
-        svg = Markup(f'{head}aria-hidden="true" focusable="false">{_PATHS.get(name, "")}</svg>')
-        _UNLABELLED[name] = svg
-    return svg
+    """An icon of the sprite: decorative (hidden from assistive technology) or, with a label, an image."""
+    if label is None:
+        svg = _ICONS.get((name, request.script_root))
+        if svg is None:
+            svg = _ICONS[name, request.script_root] = Markup(
+                '<svg class="icon icon-%s" width="16" height="16" aria-hidden="true" focusable="false">'
+                '<use href="%s#%s"/></svg>') % (name, _sprite_url(), name)
+        return svg
+    text = escape(label)
+    return Markup('<svg class="icon icon-%s" width="16" height="16" role="img" aria-label="%s"><title>%s</title>'
+                  '<use href="%s#%s"/></svg>') % (name, text, text, _sprite_url(), name)
+
+
+def _sprite_url() -> str:
+    return url_for("icons", v=SPRITE_VERSION)
+
+
+def sprite_response() -> Response:
+    """The sprite, at a URL that changes with it: browsers keep it for a year."""
+    return Response(SPRITE, mimetype="image/svg+xml", headers={"Cache-Control": "public, max-age=31536000, immutable"})
 
 
 def post_url(endpoint: str, post_id: int, **values) -> str:

@@ -51,6 +51,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["redactions"] = highlight_redactions
     app.context_processor(_sidebar)
     app.add_url_rule("/healthz", "healthz", healthz)
+    app.add_url_rule("/icons.svg", "icons", ui.sprite_response)
 
 
 def _wants_json() -> bool:

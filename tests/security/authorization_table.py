@@ -208,6 +208,7 @@ GET    kb.flag_queue                         -                   login  ok     o
 POST   kb.resolve_flag                       article_flag        login  hide   deny   ok     ok
 POST   kb.resolve_flag                       restricted_flag     login  ok     hide   ok     ok
 GET    healthz                               -                   ok     ok     ok     ok     ok
+GET    icons                                 -                   ok     ok     ok     ok     ok
 GET    auth.login                            -                   ok     ok     ok     ok     ok
 POST   auth.login                            -                   ok     ok     ok     ok     ok
 POST   auth.logout                           -                   login  login  login  login  login

@@ -131,10 +131,10 @@ def test_a_saved_post_is_saved_only_for_the_reader_who_saved_it(people, general,
 def test_buttons_follow_the_reader_not_the_first_reader_of_a_card(people, general, as_user):
     post = f.post(people.member, general, "mine")
     author_view = _card(as_user(people.member, general.id), post.id)
-    assert f'href="/posts/{post.id}/edit"' in author_view and "flag-reason" not in author_view
+    assert f'href="/posts/{post.id}/edit"' in author_view and 'data-fill="flag-form"' not in author_view
     other_view = _card(as_user(people.other, general.id), post.id)
     assert f'href="/posts/{post.id}/edit"' not in other_view and f'/posts/{post.id}/delete' not in other_view
-    assert "flag-reason" in other_view and "hide-reason" not in other_view
+    assert 'data-fill="flag-form"' in other_view and "hide-reason" not in other_view
     assert "hide-reason" in _card(as_user(people.curator, general.id), post.id)
 
 

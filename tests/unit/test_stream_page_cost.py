@@ -27,18 +27,44 @@ def _page(client, channel_id: int) -> str:
     return resp.get_data(as_text=True)
 
 
-def test_each_post_has_one_picker_form_with_every_quick_reaction_and_the_free_field(client, login, people, general):
+def _quick_reaction_form(form: str) -> None:
+    assert form.count('name="csrf_token"') == 1
+    for emoji in ["👍", "🎉", "❤️", "👀", "✅"]:
+        assert f'name="emoji" value="{emoji}" formnovalidate' in form
+        assert f'aria-label="React with {emoji}"' in form
+    assert re.search(r'<input id="emoji-[\w]+" name="emoji"[^>]*required', form)
+
+
+def test_a_channel_page_carries_one_picker_form_and_one_flag_form_for_all_its_posts(client, login, people, general):
     posts = [f.post(people.member, general, f"note {i}") for i in range(3)]
     login(people.other)
     page = _page(client, general.id)
+    assert page.count('class="react-menu"') == 1 and page.count('name="reason"') == 1  # no per-post copies
+    picker = re.search(r'<template id="fill-react-menu">(.*?)</template>', page, re.DOTALL).group(1)
+    assert 'action="/posts/POST_ID/react"' in picker
+    _quick_reaction_form(picker)
+    flag = re.search(r'<template id="fill-flag-form">(.*?)</template>', page, re.DOTALL).group(1)
+    assert 'action="/posts/POST_ID/flag"' in flag and 'id="flag-reason-POST_ID"' in flag
+    # each post's popovers are filled from them (app.js); without JavaScript they lead to the post's page
+    for post in posts:
+        assert f'<details class="react-picker" data-fill="react-menu" data-post-id="{post.id}">' in page
+        assert f'href="/posts/{post.id}#emoji-{post.id}">Pick a reaction' in page
+        assert f'<details class="confirm flag" data-fill="flag-form" data-post-id="{post.id}">' in page
+        assert f'href="/posts/{post.id}#flag-reason-{post.id}">Flag it' in page
+
+
+def test_a_thread_page_carries_the_forms_in_every_card(client, login, people, general):
+    root = f.post(people.member, general, "question")
+    reply = f.post(people.member, general, "answer", parent=root)
+    login(people.other)
+    page = client.get(f"/posts/{root.id}").get_data(as_text=True)
     pickers = re.findall(r'<details class="react-picker">(.*?)</details>', page, re.DOTALL)
-    assert len(pickers) == len(posts)
+    assert len(pickers) == 2
     for picker in pickers:
-        assert picker.count("<form") == 1 and picker.count('name="csrf_token"') == 1
-        for emoji in ["👍", "🎉", "❤️", "👀", "✅"]:
-            assert f'name="emoji" value="{emoji}" formnovalidate' in picker
-            assert f'aria-label="React with {emoji}"' in picker
-        assert re.search(r'<input id="emoji-\d+" name="emoji"[^>]*required', picker)
+        _quick_reaction_form(picker)
+    for post in (root, reply):
+        assert f'id="emoji-{post.id}"' in page and f'id="flag-reason-{post.id}"' in page
+    assert "<template" not in page
 
 
 @pytest.mark.parametrize("form", [[("emoji", "🎉"), ("emoji", "")], [("emoji", ""), ("emoji", ":tada:")]],
