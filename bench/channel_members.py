@@ -104,7 +104,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         url = args.database_url or f"sqlite:///{Path(tmp) / 'bench.db'}"
         app = create_app({"instance": tmp, "database_url": url, "index_dir": str(Path(tmp) / "index"),
-                          "celery_eager": True, "secret_key": "bench", "rate_limit_posts": "100000/minute"})
+                          "celery_eager": True, "secret_key": "bench", "rate_limit_posts": "100000/minute",
+                          "page_cache_mb": 0})  # every request renders: its time and statements are measured
         with app.app_context():
             if args.database_url:
                 db.session.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))

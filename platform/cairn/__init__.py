@@ -47,12 +47,13 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
 
 def _init_extensions(app: Flask) -> None:
-    from cairn import live, outbox, search
+    from cairn import live, outbox, pagecache, search
     from cairn.auth.views import init_login
     from cairn.extensions import csrf, db, limiter
     from workers.wiring import celery_init_app
 
     db.init_app(app)
+    pagecache.init_app(app)
     db.after_commit(outbox.flush_after_commit)
     db.after_rollback(outbox.discard_after_rollback)
     db.after_commit(live.flush_after_commit)

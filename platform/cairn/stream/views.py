@@ -13,6 +13,7 @@ from cairn.curation.actions import promoted_articles
 from cairn.extensions import limiter
 from cairn.forms import load_form
 from cairn.kb.actions import list_spaces
+from cairn.pagecache import cached_page
 from cairn.stream import actions, cards, members, membership, moderation, signals, unread
 from cairn.stream.rendering import decorate
 from cairn.stream.schemas import (
@@ -102,6 +103,7 @@ def create_channel():
 
 
 @bp.get("/channels/<int:channel_id>")
+@cached_page
 @login_required
 def channel(channel_id: int):
     me = _me()

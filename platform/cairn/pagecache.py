@@ -1,0 +1,295 @@
+"""Whole rendered pages, kept per process for their session until anything in the database changes.
+
+A kept page is keyed by its session (user id and CSRF token), its URL and the *content version*:
+a number that every committed write to the database moves on, whichever process made it (web,
+worker, command line). The page's view ran the permission layer and every query for that reader
+at that version; while the version stands, the same request would render the same page. Any post,
+reaction, read marker, membership, role, deactivation or article anywhere moves it, so a stale
+page, or a page a reader lost the right to see, is never served. Only reads between writes are
+saved: that is most of a chat's page views, and none of a write-heavy minute's.
+
+The version is read first, before the view's first query (and before the user is loaded), and
+moved on after the commit, when the connection goes back to the pool: a page is never kept under
+a version that a write it does not show had already moved past.
+
+A hit is served before the user is loaded, from the session alone, so it costs no database query:
+- only a session that Flask-Login would accept as is (a user id, and the identifier its session
+  protection checks), with no flashed message waiting, is served from the cache;
+- a deactivated user, or a changed role or membership, is a write: it moves the version on, and
+  the next request runs the view, which loads the user again.
+
+The page holds the session's CSRF token as it was signed when the page was rendered (tokens do not
+expire: WTF_CSRF_TIME_LIMIT is None), which is why pages are kept per session, not per user.
+A browser that accepts gzip gets the page compressed once, when it was kept (157 kB -> ~12 kB).
+
+Where the version lives: a Redis key with ``redis_url`` (any number of processes and hosts), read
+through Redis's client-side caching, so a hit asks Redis nothing (``RedisVersion``); else a file in
+the instance folder that grows by one byte per committed write (one machine, the embedded
+default). A version that cannot be read means no caching for that request; one that cannot be
+moved on is logged, and ``page_cache_seconds`` bounds how long a page may be kept. Writes made
+outside Cairn (psql) are not seen either: the same bound holds for them.
+"""
+
+from __future__ import annotations
+
+import functools
+import gzip
+import logging
+import os
+import re
+import secrets
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+import redis
+from flask import Flask, Response, current_app, request, session
+from sqlalchemy import event
+
+from cairn.extensions import login_manager
+
+log = logging.getLogger(__name__)
+
+# statements that change nothing: any other one marks its transaction as a write (DDL included)
+_READ_ONLY = re.compile(r"[\s(]*(SELECT|PRAGMA|SET|SHOW|EXPLAIN|BEGIN|SAVEPOINT|RELEASE|ROLLBACK)\b", re.IGNORECASE)
+_WROTE, _COMMITTED = "cairn.pagecache.wrote", "cairn.pagecache.committed"
+_KEPT_HEADERS = ("Content-Type", "Cache-Control")
+_CSRF_KEY = "csrf_token"  # where Flask-WTF keeps the session's raw token (WTF_CSRF_FIELD_NAME)
+
+
+class Version(Protocol):
+    def read(self) -> str: ...
+
+    def bump(self) -> None: ...
+
+
+class FileVersion:
+    """A file that grows by one byte per committed write: its size (with its inode) is the version.
+    Appends are atomic on a local file system, so processes on one machine never lose one."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.touch(exist_ok=True)
+
+    def read(self) -> str:
+        st = os.stat(self.path)
+        return f"{st.st_ino}:{st.st_size}"
+
+    def bump(self) -> None:
+        fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        try:
+            os.write(fd, b".")
+        finally:
+            os.close(fd)
+
+
+class RedisVersion:
+    """A Redis counter, read through Redis's client-side caching (CLIENT TRACKING, broadcast mode):
+    Redis pushes an invalidation on this process's tracking connection whenever the key changes,
+    in the same turn of its event loop as the reply to the INCR that changed it, so before the
+    writer can even answer its request. A read is a non-blocking look at that connection for
+    pushes, and a GET only after one: a page hit asks Redis nothing. A missing key (Redis
+    restarted: it may keep nothing) starts again from a random number, so an earlier version
+    does not come back."""
+
+    def __init__(self, url: str, key: str) -> None:
+        self._pool = redis.ConnectionPool.from_url(url, protocol=3, socket_timeout=1, socket_connect_timeout=1)
+        self._redis = redis.Redis(connection_pool=self._pool)
+        self.key = key
+        self._lock = threading.Lock()
+        self._tracking: redis.connection.AbstractConnection | None = None
+        self._value: str | None = None
+
+    def read(self) -> str:
+        with self._lock:
+            try:
+                return self._read()
+            except Exception:
+                self._reset()
+                raise
+
+    def _read(self) -> str:
+        conn = self._tracking
+        if conn is None:
+            conn = self._pool.make_connection()
+            conn.connect()
+            conn.send_command("CLIENT", "TRACKING", "ON", "BCAST", "PREFIX", self.key)
+            conn.read_response()
+            self._tracking, self._value = conn, None
+        while conn.can_read(timeout=0):  # only invalidations come unasked on this connection
+            conn.read_response(push_request=True)
+            self._value = None
+        if self._value is None:
+            self._redis.set(self.key, secrets.randbits(48), nx=True)
+            conn.send_command("GET", self.key)
+            value = conn.read_response()  # an invalidation pushed before it is read and passed over
+            self._value = value.decode() if isinstance(value, bytes) else str(value)
+        return self._value
+
+    def _reset(self) -> None:
+        if self._tracking is not None:
+            self._tracking.disconnect()
+        self._tracking = self._value = None
+
+    def bump(self) -> None:
+        pipe = self._redis.pipeline()
+        pipe.set(self.key, secrets.randbits(48), nx=True)
+        pipe.incr(self.key)
+        pipe.execute()
+
+
+@dataclass(frozen=True)
+class Page:
+    body: bytes
+    gzipped: bytes  # the same, for browsers that accept gzip (all do): compressed once, when kept
+    headers: tuple[tuple[str, str], ...]
+    expires: float
+
+    @property
+    def size(self) -> int:
+        return len(self.body) + len(self.gzipped)
+
+
+class PageCache:
+    """A thread-safe LRU of pages, bounded in bytes, each kept at most ``seconds``."""
+
+    def __init__(self, max_bytes: int, seconds: float) -> None:
+        self.max_bytes, self.seconds = max_bytes, seconds
+        self._items: OrderedDict[tuple, Page] = OrderedDict()
+        self._bytes = 0
+        self._lock = threading.Lock()
+        self.hits = self.misses = 0
+
+    def get(self, key: tuple) -> Page | None:
+        with self._lock:
+            page = self._items.get(key)
+            if page is not None and page.expires < time.monotonic():
+                self._drop(key)
+                page = None
+            if page is None:
+                self.misses += 1
+                return None
+            self.hits += 1
+            self._items.move_to_end(key)
+            return page
+
+    def put(self, key: tuple, body: bytes, headers: tuple[tuple[str, str], ...]) -> Page | None:
+        page = Page(body, gzip.compress(body, compresslevel=6, mtime=0), headers, time.monotonic() + self.seconds)
+        if page.size > self.max_bytes:
+            return None
+        with self._lock:
+            if key in self._items:
+                self._drop(key)
+            self._items[key] = page
+            self._bytes += page.size
+            while self._bytes > self.max_bytes:
+                self._drop(next(iter(self._items)))
+        return page
+
+    def _drop(self, key: tuple) -> None:
+        self._bytes -= self._items.pop(key).size
+
+
+def init_app(app: Flask) -> None:
+    settings = app.config["CAIRN"]
+    if settings.get("redis_url"):
+        version: Version = RedisVersion(settings["redis_url"], settings.get("live_channel_prefix", "cairn:")
+                                        + "content-version")
+    else:
+        version = FileVersion(Path(settings["instance"]) / "content-version")
+    app.extensions["cairn.version"] = version
+    app.extensions["cairn.pages"] = PageCache(int(float(settings.get("page_cache_mb", 64)) * 1_000_000),
+                                              float(settings.get("page_cache_seconds", 300)))
+    _watch_writes(app.extensions["cairn.engine"], version)
+
+
+def _watch_writes(engine, version: Version) -> None:
+    """Move the version on after each committed transaction that wrote."""
+
+    def executed(conn, cursor, statement, parameters, context, executemany) -> None:
+        if not _READ_ONLY.match(statement):
+            conn.info[_WROTE] = True
+
+    def committing(conn) -> None:
+        if conn.info.pop(_WROTE, False):
+            conn.info[_COMMITTED] = True
+
+    def rolled_back(conn) -> None:
+        conn.info.pop(_WROTE, None)
+
+    def returned(dbapi_connection, record) -> None:  # after the commit: the data is visible now
+        if record is not None and record.info.pop(_COMMITTED, False):
+            try:
+                version.bump()
+            except Exception as exc:  # noqa: BLE001  (the write stands; pages age out)
+                log.warning("content version not moved on: %s", exc)
+
+    event.listen(engine, "after_cursor_execute", executed)
+    event.listen(engine, "commit", committing)
+    event.listen(engine, "rollback", rolled_back)
+    event.listen(engine.pool, "checkin", returned)
+
+
+def content_version() -> str | None:
+    try:
+        return current_app.extensions["cairn.version"].read()
+    except Exception as exc:  # noqa: BLE001  (no version: render, keep nothing)
+        log.warning("content version unreadable: %s", exc)
+        return None
+
+
+def _key() -> tuple | None:
+    """The cache key of this request, or None when it must run the view. A page is kept per
+    session (its CSRF token, which the page holds, is the session's), not only per user."""
+    pages: PageCache = current_app.extensions["cairn.pages"]
+    if request.method != "GET" or pages.max_bytes <= 0:
+        return None
+    user_id, token = session.get("_user_id"), session.get(_CSRF_KEY)
+    if (user_id is None or token is None or "_flashes" in session
+            or session.get("_id") != login_manager._session_identifier_generator()):
+        return None  # anonymous, new, a flash to show, or a session Flask-Login would mark or refuse
+    version = content_version()
+    if version is None:
+        return None
+    return str(user_id), token, version, request.host, request.script_root, request.full_path
+
+
+def _send(page: Page) -> Response:
+    response = Response(headers=list(page.headers))
+    if "gzip" in request.headers.get("Accept-Encoding", ""):
+        response.set_data(page.gzipped)
+        response.headers["Content-Encoding"] = "gzip"
+    else:
+        response.set_data(page.body)
+    response.vary.add("Accept-Encoding")
+    return response
+
+
+def cached_page(view: Callable) -> Callable:
+    """Serve the view's page from the cache while nothing has changed; put it above the view's
+    ``login_required`` (a hit is served before the user is loaded)."""
+
+    @functools.wraps(view)
+    def wrapper(*args, **kwargs):
+        pages: PageCache = current_app.extensions["cairn.pages"]
+        key = _key()
+        page = pages.get(key) if key is not None else None
+        if page is not None:
+            response = _send(page)
+            response.headers["X-Cairn-Page"] = "cached"
+            return response
+        response = current_app.make_response(view(*args, **kwargs))
+        if (key is not None and response.status_code == 200 and response.mimetype == "text/html"
+                and not session.modified and "Set-Cookie" not in response.headers):
+            headers = tuple((k, v) for k, v in response.headers.items() if k in _KEPT_HEADERS)
+            page = pages.put(key, response.get_data(), headers)
+            if page is not None:
+                return _send(page)
+        return response
+
+    return wrapper

@@ -1,0 +1,58 @@
+"""With Redis, the page cache's content version is one Redis key that every process moves on after
+it commits a write, and that each process reads through Redis's client-side caching (CLIENT
+TRACKING): a write committed by another process is seen by the very next page view."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+from cairn.pagecache import RedisVersion
+from tests import factories as f
+from tests.conftest import CSRF_RE, People
+from tests.integration.conftest import ROOT
+
+CACHED = "X-Cairn-Page"
+
+
+def test_a_version_moved_on_by_one_client_is_read_at_once_by_another(redis_url, redis_client):
+    writer, reader = RedisVersion(redis_url, "test:content-version"), RedisVersion(redis_url, "test:content-version")
+    stale = 0
+    for _ in range(300):
+        before = reader.read()
+        writer.bump()
+        stale += reader.read() == before
+    assert stale == 0
+    last = reader.read()
+    redis_client.delete("test:content-version")  # as after a Redis restart that kept nothing
+    restarted = reader.read()
+    assert restarted != last and writer.read() == restarted
+
+
+def _run_elsewhere(settings: dict, code: str) -> None:
+    """``code`` in a new Python process with the same CAIRN_* settings (another web process, say)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CAIRN_")}
+    for key, value in settings.items():
+        env[f"CAIRN_{key.upper()}"] = str(value).lower() if isinstance(value, bool) else str(value)
+    env["PYTHONPATH"] = os.pathsep.join([str(ROOT / "platform"), str(ROOT)])
+    subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, check=True, timeout=120)
+
+
+def test_a_post_written_by_another_process_shows_on_the_next_view(app, settings, people):
+    general = f.channel(people.member, "general", members=(people.other,))
+    client = app.test_client()
+    token = CSRF_RE.search(client.get("/login").get_data(as_text=True)).group(1)
+    assert client.post("/login", data={"email": people.other.email, "password": People.PASSWORD,
+                                       "csrf_token": token}).status_code == 302
+    views = [client.get(f"/channels/{general.id}") for _ in range(3)]
+    assert views[-1].headers.get(CACHED) == "cached"
+    _run_elsewhere(settings, "from cairn import create_app\n"
+                             "from cairn.auth.models import User\n"
+                             "from cairn.extensions import db\n"
+                             "from cairn.stream import actions\n"
+                             "with create_app().app_context():\n"
+                             f"    author = db.session.get(User, {people.member.id})\n"
+                             f"    actions.create_post(author, {general.id}, 'written in another process')\n")
+    resp = client.get(f"/channels/{general.id}")
+    assert CACHED not in resp.headers and "written in another process" in resp.get_data(as_text=True)
