@@ -216,11 +216,14 @@ def _watch_writes(engine, version: Version) -> None:
             conn.info[_WROTE] = True
 
     def committing(conn) -> None:
-        if conn.info.pop(_WROTE, False):
-            conn.info[_COMMITTED] = True
+        info = _info(conn)
+        if info is not None and info.pop(_WROTE, False):
+            info[_COMMITTED] = True
 
     def rolled_back(conn) -> None:
-        conn.info.pop(_WROTE, None)
+        info = _info(conn)
+        if info is not None:
+            info.pop(_WROTE, None)
 
     def returned(dbapi_connection, record) -> None:  # after the commit: the data is visible now
         if record is not None and record.info.pop(_COMMITTED, False):
@@ -233,6 +236,12 @@ def _watch_writes(engine, version: Version) -> None:
     event.listen(engine, "commit", committing)
     event.listen(engine, "rollback", rolled_back)
     event.listen(engine.pool, "checkin", returned)
+
+
+def _info(conn) -> dict | None:
+    """The connection's info, or None once its database connection was lost (it is invalidated:
+    reading ``info`` would raise, and nothing on it was committed)."""
+    return None if conn.invalidated else conn.info
 
 
 def content_version() -> str | None:

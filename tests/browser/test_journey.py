@@ -5,9 +5,7 @@ Needs Chromium at /usr/bin/chromium (skipped otherwise, see conftest.py).
 
 from __future__ import annotations
 
-import os
 import re
-from pathlib import Path
 
 import pytest
 
@@ -17,11 +15,8 @@ from cairn.curation.models import Promotion
 from cairn.extensions import db
 from cairn.stream import actions as stream
 
-CHROMIUM = Path(os.environ.get("CAIRN_CHROMIUM", "/usr/bin/chromium"))
-if not CHROMIUM.exists():
-    pytest.skip(f"browser tests need Chromium at {CHROMIUM} (apt-get install chromium, or set CAIRN_CHROMIUM)",
-                allow_module_level=True)
-expect = pytest.importorskip("playwright.sync_api", reason="browser tests need the playwright package").expect
+pytest.importorskip("playwright.sync_api", reason="browser tests need the playwright package")
+from playwright.sync_api import expect  # (without Chromium, the browser fixture skips)
 
 QUESTION = "How do I rotate the staging signing key? Mail me at milo.member@example.com if it breaks."
 ANSWER = "Run `vault rotate staging-signing` and then restart the deploy bot."
