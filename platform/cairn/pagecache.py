@@ -47,7 +47,7 @@ from pathlib import Path
 from typing import Protocol
 
 import redis
-from flask import Flask, Response, current_app, request, session
+from flask import Flask, Response, current_app, g, request, session
 from sqlalchemy import event
 
 from cairn.extensions import login_manager
@@ -206,6 +206,7 @@ def init_app(app: Flask) -> None:
     app.extensions["cairn.pages"] = PageCache(int(float(settings.get("page_cache_mb", 64)) * 1_000_000),
                                               float(settings.get("page_cache_seconds", 300)))
     _watch_writes(app.extensions["cairn.engine"], version)
+    app.before_request(serve_kept_page)  # create_app calls this before the other extensions add theirs
 
 
 def _watch_writes(engine, version: Version) -> None:
@@ -279,26 +280,38 @@ def _send(page: Page) -> Response:
     return response
 
 
+def serve_kept_page() -> Response | None:
+    """Registered as the app's first ``before_request``: a kept page of a ``cached_page`` view is
+    served before the other hooks (rate limits: only per-route ones, checked by their decorators;
+    CSRF: not checked on GET) and before the user is loaded. Otherwise the request goes on to
+    the view with the key that was read here, before its first query."""
+    view = current_app.view_functions.get(request.endpoint or "")
+    if not getattr(view, "cairn_cached_page", False):
+        return None
+    key = g.cairn_page_key = _key()
+    page = current_app.extensions["cairn.pages"].get(key) if key is not None else None
+    if page is None:
+        return None
+    response = _send(page)
+    response.headers["X-Cairn-Page"] = "cached"
+    return response
+
+
 def cached_page(view: Callable) -> Callable:
-    """Serve the view's page from the cache while nothing has changed; put it above the view's
-    ``login_required`` (a hit is served before the user is loaded)."""
+    """Keep the view's page until something changes (``serve_kept_page`` serves it again); put it
+    above the view's ``login_required``."""
 
     @functools.wraps(view)
     def wrapper(*args, **kwargs):
-        pages: PageCache = current_app.extensions["cairn.pages"]
-        key = _key()
-        page = pages.get(key) if key is not None else None
-        if page is not None:
-            response = _send(page)
-            response.headers["X-Cairn-Page"] = "cached"
-            return response
+        key = g.get("cairn_page_key")
         response = current_app.make_response(view(*args, **kwargs))
         if (key is not None and response.status_code == 200 and response.mimetype == "text/html"
                 and not session.modified and "Set-Cookie" not in response.headers):
             headers = tuple((k, v) for k, v in response.headers.items() if k in _KEPT_HEADERS)
-            page = pages.put(key, response.get_data(), headers)
+            page = current_app.extensions["cairn.pages"].put(key, response.get_data(), headers)
             if page is not None:
                 return _send(page)
         return response
 
+    wrapper.cairn_cached_page = True  # type: ignore[attr-defined]
     return wrapper
