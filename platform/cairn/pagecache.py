@@ -124,11 +124,17 @@ class RedisVersion:
         while conn.can_read(timeout=0):  # only invalidations come unasked on this connection
             conn.read_response(push_request=True)
             self._value = None
-        if self._value is None:
-            self._redis.set(self.key, secrets.randbits(48), nx=True)
+        for _ in range(2):
+            if self._value is not None:
+                return self._value
             conn.send_command("GET", self.key)
             value = conn.read_response()  # an invalidation pushed before it is read and passed over
-            self._value = value.decode() if isinstance(value, bytes) else str(value)
+            if value is None:  # a new or restarted Redis
+                self._redis.set(self.key, secrets.randbits(48), nx=True)
+            else:
+                self._value = value.decode() if isinstance(value, bytes) else str(value)
+        if self._value is None:
+            raise redis.RedisError(f"{self.key} vanished as it was set")
         return self._value
 
     def _reset(self) -> None:
@@ -163,7 +169,6 @@ class PageCache:
         self._items: OrderedDict[tuple, Page] = OrderedDict()
         self._bytes = 0
         self._lock = threading.Lock()
-        self.hits = self.misses = 0
 
     def get(self, key: tuple) -> Page | None:
         with self._lock:
@@ -171,11 +176,8 @@ class PageCache:
             if page is not None and page.expires < time.monotonic():
                 self._drop(key)
                 page = None
-            if page is None:
-                self.misses += 1
-                return None
-            self.hits += 1
-            self._items.move_to_end(key)
+            if page is not None:
+                self._items.move_to_end(key)
             return page
 
     def put(self, key: tuple, body: bytes, headers: tuple[tuple[str, str], ...]) -> Page | None:
