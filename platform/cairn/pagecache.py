@@ -25,9 +25,10 @@ A browser that accepts gzip gets the page compressed once, when it was kept (157
 Where the version lives: a Redis key with ``redis_url`` (any number of processes and hosts), read
 through Redis's client-side caching, so a hit asks Redis nothing (``RedisVersion``); else a file in
 the instance folder that grows by one byte per committed write (one machine, the embedded
-default). A version that cannot be read means no caching for that request; one that cannot be
-moved on is logged, and ``page_cache_seconds`` bounds how long a page may be kept. Writes made
-outside Cairn (psql) are not seen either: the same bound holds for them.
+default). A version that cannot be read means no caching, and the process drops the pages it
+kept. A write whose version could not be moved on (Redis unreachable) is owed: the process moves
+it on first when it reaches Redis again. ``page_cache_seconds`` bounds the rest: a process that
+never reaches Redis again with its debt, and writes made outside Cairn (psql).
 """
 
 from __future__ import annotations
@@ -88,6 +89,10 @@ class FileVersion:
             os.close(fd)
 
 
+class VersionUnavailable(Exception):
+    """The version store failed a moment ago: not asked again yet."""
+
+
 class RedisVersion:
     """A Redis counter, read through Redis's client-side caching (CLIENT TRACKING, broadcast mode):
     Redis pushes an invalidation on this process's tracking connection whenever the key changes,
@@ -95,23 +100,57 @@ class RedisVersion:
     writer can even answer its request. A read is a non-blocking look at that connection for
     pushes, and a GET only after one: a page hit asks Redis nothing. A missing key (Redis
     restarted: it may keep nothing) starts again from a random number, so an earlier version
-    does not come back."""
+    does not come back.
 
-    def __init__(self, url: str, key: str) -> None:
+    When Redis fails, it is left alone for ``retry_after`` seconds (no page waits on a dead
+    connection), and a write that could not move the version on is owed: the first call that
+    reaches Redis again moves it on before anything else."""
+
+    def __init__(self, url: str, key: str, retry_after: float = 2.0) -> None:
         self._pool = redis.ConnectionPool.from_url(url, protocol=3, socket_timeout=1, socket_connect_timeout=1)
         self._redis = redis.Redis(connection_pool=self._pool)
-        self.key = key
+        self.key, self.retry_after = key, retry_after
         self._lock = threading.Lock()
         self._tracking: redis.connection.AbstractConnection | None = None
         self._value: str | None = None
+        self._owed = False
+        self._down_until = 0.0
 
     def read(self) -> str:
         with self._lock:
+            self._check_up()
             try:
+                if self._owed:
+                    self._move_on()
                 return self._read()
             except Exception:
                 self._reset()
+                self._down_until = time.monotonic() + self.retry_after
                 raise
+
+    def bump(self) -> None:
+        try:
+            self._check_up()
+        except VersionUnavailable:
+            self._owed = True
+            return  # (the failure that began the pause was reported)
+        try:
+            self._move_on()
+        except Exception:
+            self._owed = True
+            self._down_until = time.monotonic() + self.retry_after
+            raise
+
+    def _check_up(self) -> None:
+        if time.monotonic() < self._down_until:
+            raise VersionUnavailable(f"Redis failed less than {self.retry_after} s ago")
+
+    def _move_on(self) -> None:
+        self._owed = False  # cleared first: a bump that fails meanwhile owes again after it
+        pipe = self._redis.pipeline()
+        pipe.set(self.key, secrets.randbits(48), nx=True)
+        pipe.incr(self.key)
+        pipe.execute()
 
     def _read(self) -> str:
         conn = self._tracking
@@ -141,12 +180,6 @@ class RedisVersion:
         if self._tracking is not None:
             self._tracking.disconnect()
         self._tracking = self._value = None
-
-    def bump(self) -> None:
-        pipe = self._redis.pipeline()
-        pipe.set(self.key, secrets.randbits(48), nx=True)
-        pipe.incr(self.key)
-        pipe.execute()
 
 
 @dataclass(frozen=True)
@@ -195,6 +228,11 @@ class PageCache:
 
     def _drop(self, key: tuple) -> None:
         self._bytes -= self._items.pop(key).size
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+            self._bytes = 0
 
 
 def init_app(app: Flask) -> None:
@@ -248,11 +286,17 @@ def _info(conn) -> dict | None:
 
 
 def content_version() -> str | None:
+    """The current version, or None: then nothing is served from the cache or kept, and the
+    pages kept so far are dropped (a write made while the version could not be read may not have
+    moved it on)."""
     try:
         return current_app.extensions["cairn.version"].read()
+    except VersionUnavailable:
+        pass
     except Exception as exc:  # noqa: BLE001  (no version: render, keep nothing)
         log.warning("content version unreadable: %s", exc)
-        return None
+    current_app.extensions["cairn.pages"].clear()
+    return None
 
 
 def _key() -> tuple | None:

@@ -7,8 +7,13 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 
-from cairn.pagecache import RedisVersion
+import pytest
+import redis
+
+from bench._services import RedisServer
+from cairn.pagecache import RedisVersion, VersionUnavailable
 from tests import factories as f
 from tests.conftest import CSRF_RE, People
 from tests.integration.conftest import ROOT
@@ -28,6 +33,34 @@ def test_a_version_moved_on_by_one_client_is_read_at_once_by_another(redis_url, 
     redis_client.delete("test:content-version")  # as after a Redis restart that kept nothing
     restarted = reader.read()
     assert restarted != last and writer.read() == restarted
+
+
+def test_a_write_made_while_redis_was_unreachable_moves_the_version_on_when_it_answers_again(tmp_path):
+    server = RedisServer(tmp_path / "redis")
+    url = server.start()
+    try:
+        reader, writer, web_writer = (RedisVersion(url, "test:content-version", retry_after=0.2) for _ in range(3))
+        before = reader.read()
+        server.stop()
+        with pytest.raises(redis.RedisError):
+            writer.bump()  # a write committed meanwhile: its version change is owed
+        with pytest.raises(redis.RedisError):
+            web_writer.bump()
+        with pytest.raises(redis.RedisError):
+            reader.read()
+        with pytest.raises(VersionUnavailable):
+            reader.read()  # left alone for a moment: no request waits on a dead connection
+        server.start()
+        redis.Redis.from_url(url).set("test:content-version", before)  # as a Redis that kept its data
+        time.sleep(0.25)
+        assert reader.read() == before  # (nobody has paid yet)
+        writer.bump()  # the next write pays the debt, and moves the version on for itself
+        moved = reader.read()
+        assert moved != before
+        web_writer.read()  # a web process pays it on its next page view
+        assert reader.read() not in (before, moved)
+    finally:
+        server.stop()
 
 
 def _run_elsewhere(settings: dict, code: str) -> None:
