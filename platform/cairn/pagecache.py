@@ -317,7 +317,7 @@ def _key() -> tuple | None:
 
 def _send(page: Page) -> Response:
     response = Response(headers=list(page.headers))
-    if "gzip" in request.headers.get("Accept-Encoding", ""):
+    if request.accept_encodings["gzip"] > 0:  # (its quality: "gzip;q=0" refuses it)
         response.set_data(page.gzipped)
         response.headers["Content-Encoding"] = "gzip"
     else:

@@ -141,6 +141,8 @@ def test_a_browser_that_accepts_gzip_gets_the_kept_page_compressed(client, login
     assert "Accept-Encoding" in resp.headers["Vary"]
     assert gzip.decompress(resp.get_data()) == first.get_data()
     assert len(resp.get_data()) < len(first.get_data()) / 4
+    refused = _view(client, general.id, **{"Accept-Encoding": "gzip;q=0, identity"})
+    assert "Content-Encoding" not in refused.headers and refused.get_data() == first.get_data()
 
 
 def test_a_refused_write_changes_nothing_so_the_page_stays_kept(client, login, people, general):
