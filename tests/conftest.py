@@ -166,16 +166,17 @@ def csrf_token(client, path: str = "/login") -> str:
     return match.group(1)
 
 
+def log_in(client, user: User) -> None:
+    """Log ``client`` in as ``user`` through the real login form (with its CSRF token)."""
+    token = csrf_token(client)
+    resp = client.post("/login", data={"email": user.email, "password": People.PASSWORD, "csrf_token": token})
+    assert resp.status_code == 302, resp.get_data(as_text=True)[:500]
+
+
 @pytest.fixture
 def login(client):
     """login(user) logs the test client in through the real login form (with its CSRF token)."""
-
-    def do(user: User) -> None:
-        token = csrf_token(client)
-        resp = client.post("/login", data={"email": user.email, "password": People.PASSWORD, "csrf_token": token})
-        assert resp.status_code == 302, resp.get_data(as_text=True)[:500]
-
-    return do
+    return lambda user: log_in(client, user)
 
 
 @pytest.fixture(scope="session")

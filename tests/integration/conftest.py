@@ -30,7 +30,7 @@ from cairn.extensions import db
 from cairn.outbox import OutboxEvent
 from tests.conftest import _empty_tables, make_app
 
-__all__ = ["Worker", "blocking_writes", "free_port", "outbox_events", "wait_for", "waiting_on_lock"]
+__all__ = ["Worker", "blocking_writes", "free_port", "outbox_events", "process_env", "wait_for", "waiting_on_lock"]
 
 ROOT = Path(__file__).resolve().parents[2]
 WORKER_READY_TIMEOUT = 30.0
@@ -147,17 +147,23 @@ class Worker:
         self._log.close()
 
 
+def process_env(settings: dict) -> dict[str, str]:
+    """The environment of another Cairn process (a worker, another web process) with ``settings``
+    as its CAIRN_* variables, and none of this one's."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CAIRN_")}
+    for key, value in settings.items():
+        env[f"CAIRN_{key.upper()}"] = str(value).lower() if isinstance(value, bool) else str(value)
+    env["PYTHONPATH"] = os.pathsep.join([str(ROOT / "platform"), str(ROOT)])
+    return env
+
+
 @pytest.fixture
 def start_worker(settings, tmp_path, app, request) -> Iterator[Callable[..., Worker]]:
     """start_worker(queues="default,index", **settings) -> a ready Worker (stopped at teardown)."""
     started: list[Worker] = []
 
     def start(queues: str = "default,index", wait: bool = True, **overrides) -> Worker:
-        env = {k: v for k, v in os.environ.items() if not k.startswith("CAIRN_")}
-        for key, value in {**settings, **overrides}.items():
-            env[f"CAIRN_{key.upper()}"] = str(value).lower() if isinstance(value, bool) else str(value)
-        env["PYTHONPATH"] = os.pathsep.join([str(ROOT / "platform"), str(ROOT)])
-        worker = Worker(env, queues, tmp_path / f"worker-{len(started) + 1}.log",
+        worker = Worker(process_env({**settings, **overrides}), queues, tmp_path / f"worker-{len(started) + 1}.log",
                         overrides.get("broker_url", settings["broker_url"]))
         started.append(worker)
         return worker.wait_ready() if wait else worker

@@ -4,7 +4,6 @@ TRACKING): a write committed by another process is seen by the very next page vi
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 import time
@@ -15,8 +14,8 @@ import redis
 from bench._services import RedisServer
 from cairn.pagecache import RedisVersion, VersionUnavailable
 from tests import factories as f
-from tests.conftest import CSRF_RE, People
-from tests.integration.conftest import ROOT
+from tests.conftest import log_in
+from tests.integration.conftest import ROOT, process_env
 
 CACHED = "X-Cairn-Page"
 
@@ -65,19 +64,13 @@ def test_a_write_made_while_redis_was_unreachable_moves_the_version_on_when_it_a
 
 def _run_elsewhere(settings: dict, code: str) -> None:
     """``code`` in a new Python process with the same CAIRN_* settings (another web process, say)."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CAIRN_")}
-    for key, value in settings.items():
-        env[f"CAIRN_{key.upper()}"] = str(value).lower() if isinstance(value, bool) else str(value)
-    env["PYTHONPATH"] = os.pathsep.join([str(ROOT / "platform"), str(ROOT)])
-    subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, check=True, timeout=120)
+    subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=process_env(settings), check=True, timeout=120)
 
 
 def test_a_post_written_by_another_process_shows_on_the_next_view(app, settings, people):
     general = f.channel(people.member, "general", members=(people.other,))
     client = app.test_client()
-    token = CSRF_RE.search(client.get("/login").get_data(as_text=True)).group(1)
-    assert client.post("/login", data={"email": people.other.email, "password": People.PASSWORD,
-                                       "csrf_token": token}).status_code == 302
+    log_in(client, people.other)
     views = [client.get(f"/channels/{general.id}") for _ in range(3)]
     assert views[-1].headers.get(CACHED) == "cached"
     _run_elsewhere(settings, "from cairn import create_app\n"

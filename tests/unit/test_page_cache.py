@@ -15,7 +15,7 @@ from cairn.extensions import db
 from cairn.pagecache import RedisVersion
 from cairn.stream import actions, members
 from tests import factories as f
-from tests.conftest import CSRF_RE, People
+from tests.conftest import CSRF_RE, log_in
 
 CACHED = "X-Cairn-Page"
 
@@ -113,7 +113,7 @@ def test_each_session_gets_its_own_page_and_csrf_token(app, people, general):
     sessions = []
     for _ in range(2):
         client = app.test_client()
-        fresh(_login, client, people.other)
+        fresh(log_in, client, people.other)
         _, again = fresh(_cached_view, client, general.id)
         sessions.append((client, CSRF_RE.search(again.get_data(as_text=True)).group(1)))
     (first, first_token), (second, second_token) = sessions
@@ -124,12 +124,6 @@ def test_each_session_gets_its_own_page_and_csrf_token(app, people, general):
     assert fresh(second.post, f"/channels/{general.id}/posts",
                  data={"body": "borrowed token", "csrf_token": first_token}).status_code == 400
     assert "from a kept page" in fresh(_view, second, general.id).get_data(as_text=True)
-
-
-def _login(client, user) -> None:
-    token = CSRF_RE.search(client.get("/login").get_data(as_text=True)).group(1)
-    resp = client.post("/login", data={"email": user.email, "password": People.PASSWORD, "csrf_token": token})
-    assert resp.status_code == 302
 
 
 def test_a_browser_that_accepts_gzip_gets_the_kept_page_compressed(client, login, people, general):
@@ -181,7 +175,7 @@ def test_the_cache_can_be_turned_off(migrated, tmp_path, setting):
             member = f.user("member@example.com")
             chan = f.channel(member, "general")
             client = app.test_client()
-            _login(client, member)
+            log_in(client, member)
             for _ in range(3):
                 resp = _view(client, chan.id)
                 assert resp.status_code == 200 and CACHED not in resp.headers

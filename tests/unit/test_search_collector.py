@@ -16,6 +16,7 @@ from cairn.search.query import parse
 from cairn.search.ranking import COORD_POWER, _WordCoordOr
 from cairn.search.searcher import _docs
 
+PUBLIC = Or([Term("acl", "public")])  # the filter of every search here: a reader of public posts
 WORDS = ["deploy", "api", "worker", "queue", "retry", "timeout", "cache", "index", "shard", "replica", "backup",
          "restore", "proxy", "token"]
 
@@ -28,12 +29,11 @@ def test_a_pruned_search_finds_the_hits_and_scores_of_scoring_every_match(tmp_pa
     for start in range(0, len(docs), 500):  # a few segments, as commits leave them
         index.upsert(docs[start:start + 500])
     searcher = index.searcher()
-    allow = Or([Term("acl", "public")])
     for text in ("deploy worker queue retry timeout cache", "index shard replica backup", "proxy token api restore"):
         query = index.build_query(parse(text))
-        every = searcher.search(query, filter=allow, limit=None)  # no pruning: every match scored
+        every = searcher.search(query, filter=PUBLIC, limit=None)  # no pruning: every match scored
         expected = sorted(((hit.docnum, round(hit.score, 9)) for hit in every), key=lambda d: (-d[1], d[0]))[:20]
-        assert _ranked(searcher, query, allow, 20) == expected
+        assert _ranked(searcher, query, 20) == expected
         assert len(every) > 200
 
 
@@ -41,9 +41,18 @@ def _post(i: int, body: str) -> dict:
     return {"id": f"post:{i}", "kind": "post", "obj_id": i, "acl": "public", "body": body}
 
 
-def _ranked(searcher, query, allow, limit: int) -> list[tuple[int, float]]:
-    """The pruned search's top ``limit`` as (document, score to 9 places), as _oracle gives them."""
-    return [(hit.docnum, round(hit.score, 9)) for hit in _top(searcher, query, allow, limit)]
+def _ranked(searcher, query, limit: int) -> list[tuple[int, float]]:
+    """The pruned search's top ``limit`` of public posts as (document, score to 9 places), as
+    _oracle gives them."""
+    return [(hit.docnum, round(hit.score, 9)) for hit in _top(searcher, query, PUBLIC, limit)]
+
+
+def _indexed(tmp_path, docs: list[dict]):
+    """A new index of ``docs`` (one segment), its searcher, and all its documents."""
+    index = Index(str(tmp_path))
+    index.upsert(docs)
+    searcher = index.searcher()
+    return index, searcher, set(searcher.reader().all_doc_ids())
 
 
 def _index_of_random_posts(tmp_path, n: int = 1500) -> Index:
@@ -63,12 +72,11 @@ def test_a_sentence_scores_the_sum_of_its_terms_times_the_share_of_its_words_hel
     is the sum of its terms' scores, times (words held / words of the query) ** COORD_POWER."""
     index = _index_of_random_posts(tmp_path)
     searcher = index.searcher()
-    allow = Or([Term("acl", "public")])
     every = set(searcher.reader().all_doc_ids())
     for text in ("deploy worker queue retry timeout cache", "index shard replica backup restore proxy"):
         query = index.build_query(parse(text))
         assert isinstance(query, _WordCoordOr)
-        assert _ranked(searcher, query, allow, 20) == _oracle(searcher, query, every, 20)
+        assert _ranked(searcher, query, 20) == _oracle(searcher, query, every, 20)
 
 
 def test_the_words_that_cannot_reach_the_top_are_not_visited_but_the_hits_stay(tmp_path):
@@ -89,13 +97,12 @@ def test_the_words_that_cannot_reach_the_top_are_not_visited_but_the_hits_stay(t
 def test_a_boosted_sentence_and_one_with_a_phrase_prune_to_the_same_hits(tmp_path):
     index = _index_of_random_posts(tmp_path)
     searcher = index.searcher()
-    allow = Or([Term("acl", "public")])
     for text in ('(deploy worker queue retry timeout)^3', '"deploy worker" queue retry timeout cache shard',
                  '(index shard replica backup)^0.5'):
         query = index.build_query(parse(text))
-        every = searcher.search(query, filter=allow, limit=None)
+        every = searcher.search(query, filter=PUBLIC, limit=None)
         expected = sorted(((hit.docnum, round(hit.score, 9)) for hit in every), key=lambda d: (-d[1], d[0]))[:10]
-        assert _ranked(searcher, query, allow, 10) == expected, text
+        assert _ranked(searcher, query, 10) == expected, text
 
 
 def _scores(matcher):
@@ -128,11 +135,10 @@ def test_a_segment_with_deleted_documents_prunes_to_the_hits_of_scoring_every_te
     index.upsert([], deletes=[f"post:{i}" for i in range(0, 1500, 3)])
     searcher = index.searcher()
     assert any(reader.has_deletions() for reader, _ in searcher.reader().leaf_readers())
-    allow = Or([Term("acl", "public")])
     live = {doc for doc in searcher.reader().all_doc_ids()}
     for text in ("deploy worker queue retry timeout cache", "index shard replica backup restore proxy"):
         query = index.build_query(parse(text))
-        ours = _ranked(searcher, query, allow, 20)
+        ours = _ranked(searcher, query, 20)
         assert ours == _oracle(searcher, query, live, 20)
         assert all(searcher.stored_fields(doc)["obj_id"] % 3 for doc, _ in ours)
         for leaf, _ in searcher.leaf_searchers():  # without a filter (the ACL's leaves deleted ones out too)
@@ -145,17 +151,13 @@ def test_a_word_in_many_documents_counts_only_beside_a_rarer_word(tmp_path, monk
     """A word in more than COMMON_DOCS documents makes no match by itself while the sentence has
     a rarer word (its score and share still count where it is); with no rarer word, it matches."""
     monkeypatch.setattr(ranking, "COMMON_DOCS", 100)
-    index = Index(str(tmp_path))
     rng = random.Random(5)
     docs = [_post(i, " ".join(rng.choices(["deploy", "worker", "api"], k=rng.randint(1, 6)))) for i in range(600)]
     docs += [_post(i, " ".join(rng.choices(["deploy", "shard", "replica", "worker"], k=rng.randint(2, 8))))
              for i in range(600, 640)]
-    index.upsert(docs)
-    searcher = index.searcher()
-    allow = Or([Term("acl", "public")])
-    every = set(searcher.reader().all_doc_ids())
+    index, searcher, every = _indexed(tmp_path, docs)
     query = index.build_query(parse("deploy worker shard replica api"))
-    ours = _ranked(searcher, query, allow, 60)
+    ours = _ranked(searcher, query, 60)
     expected = _oracle(searcher, query, every, 60, holds_rare=lambda words: bool(words & {"shard", "replica"}))
     assert ours == expected
     # the documents with a rarer word (fewer than 60): the others share only common words
@@ -165,7 +167,7 @@ def test_a_word_in_many_documents_counts_only_beside_a_rarer_word(tmp_path, monk
     assert any(len(searcher.stored_fields(doc)["body"].split()) > 2 for doc, _ in ours)  # common words scored too
     # nothing rarer in the sentence: every word matches as usual
     query = index.build_query(parse("deploy worker api deploying"))
-    ours = _ranked(searcher, query, allow, 30)
+    ours = _ranked(searcher, query, 30)
     assert ours == _oracle(searcher, query, every, 30)
     assert any(searcher.stored_fields(doc)["obj_id"] < 600 for doc, _ in ours)
 
@@ -174,13 +176,11 @@ def test_blocks_that_cannot_reach_the_score_to_beat_are_passed_whole(tmp_path):
     """A word in many long documents (low scores: their posting blocks' bounds stay below the
     score to beat) and in a few one-word ones (its best score beats it): only the short ones'
     blocks are read, and the hits are those of scoring everything."""
-    index = Index(str(tmp_path))
     filler = " ".join(f"filler{n}" for n in range(60))
     docs = [_post(i, f"deploy {filler}") for i in range(1500)]
     # one-word documents, the word once to three times: its best score, and the top
     docs += [_post(i, " ".join(["deploy"] * (1 + i % 3))) for i in range(1500, 1520)]
-    index.upsert(docs)
-    searcher = index.searcher()
+    index, searcher, every = _indexed(tmp_path, docs)
     query = index.build_query(parse("deploy queue retry timeout"))
     leaf = searcher.leaf_searchers()[0][0]
     scores = sorted(_scores(query.matcher(leaf)), reverse=True)
@@ -189,9 +189,8 @@ def test_blocks_that_cannot_reach_the_score_to_beat_are_passed_whole(tmp_path):
     visited = list(_ids(query.matcher(leaf).replace(threshold)))
     # not the 1,500 long documents: at most the block (128 postings) the short ones share with some
     assert len(visited) <= 128 + 20
-    allow = Or([Term("acl", "public")])
-    ours = _ranked(searcher, query, allow, 10)
-    assert ours == _oracle(searcher, query, set(searcher.reader().all_doc_ids()), 10)
+    ours = _ranked(searcher, query, 10)
+    assert ours == _oracle(searcher, query, every, 10)
 
 
 def _ids(matcher):
@@ -204,7 +203,6 @@ def test_a_weak_block_of_a_rare_word_is_still_read_where_a_common_word_can_lift_
     """A block's bound counts what the common words (asked only beside rarer ones) can add: long
     documents whose rare word scores low but whose common word scores high still rank."""
     monkeypatch.setattr(ranking, "COMMON_DOCS", 1000)
-    index = Index(str(tmp_path))
     filler = " ".join(f"filler{n}" for n in range(30))
     rng = random.Random(3)
     # "worker" in 1,600 documents (common), "deploy" in 405: first in 400 long ones (its blocks of
@@ -212,13 +210,10 @@ def test_a_weak_block_of_a_rare_word_is_still_read_where_a_common_word_can_lift_
     docs = [_post(i, "worker") for i in range(1200)]
     docs += [_post(i, " ".join(["deploy"] + ["worker"] * rng.randint(1, 30)) + " " + filler) for i in range(1200, 1600)]
     docs += [_post(i, "deploy") for i in range(1600, 1605)]
-    index.upsert(docs)
-    searcher = index.searcher()
+    index, searcher, every = _indexed(tmp_path, docs)
     query = index.build_query(parse("deploy worker queue retry"))
-    allow = Or([Term("acl", "public")])
-    ours = _ranked(searcher, query, allow, 20)
-    expected = _oracle(searcher, query, set(searcher.reader().all_doc_ids()), 20,
-                       holds_rare=lambda words: "deploi" in words)  # the stem
+    ours = _ranked(searcher, query, 20)
+    expected = _oracle(searcher, query, every, 20, holds_rare=lambda words: "deploi" in words)  # the stem
     assert ours == expected
     assert sum(searcher.stored_fields(doc)["obj_id"] < 1600 for doc, _ in ours) > 10  # the long ones rank
 
@@ -246,20 +241,16 @@ def test_when_every_word_is_common_the_rarest_ones_lead(tmp_path, monkeypatch):
     the rarest make the matches, the much commoner ones count beside them; words about as common
     as one another all match."""
     monkeypatch.setattr(ranking, "COMMON_DOCS", 10)
-    index = Index(str(tmp_path))
     rng = random.Random(9)
     docs = [_post(i, " ".join(rng.choices(["deploy", "worker"], k=rng.randint(1, 5)))) for i in range(400)]
     docs += [_post(i, " ".join(rng.choices(["deploy", "shard"], k=rng.randint(2, 6)))) for i in range(400, 440)]
-    index.upsert(docs)
-    searcher = index.searcher()
-    allow = Or([Term("acl", "public")])
-    every = set(searcher.reader().all_doc_ids())
+    index, searcher, every = _indexed(tmp_path, docs)
     query = index.build_query(parse("deploy worker shard quickly"))
-    ours = _ranked(searcher, query, allow, 60)
+    ours = _ranked(searcher, query, 60)
     assert ours == _oracle(searcher, query, every, 60, holds_rare=lambda words: "shard" in words)
     with_shard = {d["obj_id"] for d in docs if "shard" in d["body"].split()}
     assert {searcher.stored_fields(doc)["obj_id"] for doc, _ in ours} == with_shard
     # "deploy" and "worker" are each in about as many documents: both make matches
     query = index.build_query(parse("deploy worker quickly today"))
-    ours = _ranked(searcher, query, allow, 60)
+    ours = _ranked(searcher, query, 60)
     assert ours == _oracle(searcher, query, every, 60)

@@ -28,17 +28,14 @@ def general(people):
 def as_user(app):
     """as_user(user, channel_id) -> the channel page's HTML as that user sees it (a new client each
     time); with ``path``, that page instead (a thread, a live fragment)."""
-    from tests.conftest import People, csrf_token
+    from tests.conftest import log_in
 
     def page(user, channel_id: int | None = None, status: int = 200, path: str | None = None) -> str:
         # a fresh app context, as in production: its own session and its own flask.g (the test's
         # context would keep the first reader's login and CSRF field in g for every request)
         with app.app_context():
             client = app.test_client()
-            token = csrf_token(client)
-            resp = client.post("/login", data={"email": user.email, "password": People.PASSWORD,
-                                               "csrf_token": token})
-            assert resp.status_code == 302, resp.status_code
+            log_in(client, user)
             resp = client.get(path or f"/channels/{channel_id}")
             assert resp.status_code == status, resp.status_code
             return resp.get_data(as_text=True)
