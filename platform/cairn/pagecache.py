@@ -303,8 +303,8 @@ def _key() -> tuple | None:
     """The cache key of this request, or None when it must run the view. A page is kept per
     session (its CSRF token, which the page holds, is the session's), not only per user."""
     pages: PageCache = current_app.extensions["cairn.pages"]
-    if request.method != "GET" or pages.max_bytes <= 0:
-        return None
+    if request.method != "GET" or pages.max_bytes <= 0 or pages.seconds <= 0:
+        return None  # (turned off: nothing is compressed and kept only to expire unread)
     user_id, token = session.get("_user_id"), session.get(_CSRF_KEY)
     if (user_id is None or token is None or "_flashes" in session
             or session.get("_id") != login_manager._session_identifier_generator()):

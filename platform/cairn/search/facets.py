@@ -85,7 +85,7 @@ class _KeptCategorizer(Categorizer):
     def __init__(self, global_searcher, fieldname: str, allow_overlap: bool) -> None:
         self._global, self._fieldname, self.allow_overlap = global_searcher, fieldname, allow_overlap
         self._values: list = []
-        self._ords: array | dict = []
+        self._ords: array | dict = {}
 
     def set_searcher(self, segment_searcher, docoffset):
         kept = self._global.kept(segment_searcher)
