@@ -122,14 +122,18 @@ class Index:
     def _create_once(self) -> None:
         """Create the index if it is missing, under a file lock: the web and a worker may both
         find it missing on a first start, and Whoosh's create deletes the index files it finds
-        (or fails with "File '_MAIN_0.toc' exists" when both create at once)."""
+        (or fails with "File '_MAIN_0.toc' exists" when both create at once).
+
+        Only the first TOC is written here (``TOC.create``), not ``create_in``: that one reads the
+        TOC back, and a process that found the new index meanwhile may have committed and deleted
+        it (FileNotFoundError '_MAIN_0.toc'). open() opens whatever generation is newest."""
         if self._exists():
             return
         lock = FileStorage(self.path).lock("CREATE_LOCK")  # not "_MAIN_*": create deletes those
         lock.acquire(blocking=True)
         try:
             if not self._exists():
-                windex.create_in(self.path, SCHEMA)
+                windex.TOC.create(FileStorage(self.path), SCHEMA, windex._DEF_INDEX_NAME)
         finally:
             lock.release()
 
