@@ -194,3 +194,36 @@ def test_the_creator_adds_a_member_by_handle_and_edits_the_topic(client, login, 
     assert "Olga Other" in page and "Leads only" in page
     assert client.post(f"/channels/{leads.id}/members", data={"csrf_token": token, "user": "@nobody"}
                        ).status_code == 404
+
+
+def _submit(client, page: str, action: str, **fields):
+    """Send the first form of ``page`` posting to ``action`` with its hidden fields, as a browser
+    without JavaScript would, plus ``fields``: where does it land?"""
+    form = re.search(rf'<form method="post" action="{re.escape(action)}"[^>]*>(.*?)</form>', page, re.S)
+    assert form, f"no form posts to {action}"
+    hidden = dict(re.findall(r'<input type="hidden" name="(\w+)" value="([^"]*)">', form.group(1)))
+    resp = client.post(action, data={**hidden, **fields})
+    assert resp.status_code == 302, resp.get_data(as_text=True)[:300]
+    return resp.headers["Location"]
+
+
+def test_without_javascript_a_root_posts_forms_return_to_the_page_they_were_sent_from(client, login, people, general):
+    root = f.post(people.member, general, "how do we rotate the keys?")
+    login(people.other)
+    thread = _html(client.get(f"/posts/{root.id}"))
+    assert _submit(client, thread, f"/posts/{root.id}/react", emoji="👀").endswith(f"/posts/{root.id}#post-{root.id}")
+    thread = _html(client.get(f"/posts/{root.id}"))  # the reaction's own button, then the flag form
+    assert _submit(client, thread, f"/posts/{root.id}/react").endswith(f"/posts/{root.id}#post-{root.id}")
+    assert _submit(client, thread, f"/posts/{root.id}/flag", reason="spam").endswith(f"/posts/{root.id}#post-{root.id}")
+    assert _submit(client, thread, f"/posts/{root.id}/save").endswith(f"/posts/{root.id}#post-{root.id}")
+    saved = _html(client.get("/saved"))
+    assert _submit(client, saved, f"/posts/{root.id}/react", emoji="🎉").endswith("/saved")
+    assert _reactions(root) == {("🎉", people.other.id)}  # 👀 was added, then taken back from its own button
+    channel_page = _html(client.get(f"/channels/{general.id}"))  # a root on its channel page stays there
+    assert _submit(client, channel_page, f"/posts/{root.id}/react").endswith(f"/channels/{general.id}#post-{root.id}")
+    assert _reactions(root) == set()
+
+
+def _reactions(post) -> set[tuple[str, int]]:
+    db.session.expire_all()
+    return {(r.emoji, r.user_id) for r in post.reactions}

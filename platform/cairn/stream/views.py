@@ -63,9 +63,14 @@ def _stream_sidebar() -> dict:
 
 
 def _back_to(post) -> str:
-    """The page a post lives on: its thread for a reply, its channel for a root."""
-    if post.parent_id:
-        return url_for("stream.post", post_id=post.parent_id, _anchor=f"post-{post.id}")
+    """Where a post's form returns: to the page it was sent from when the form names it in
+    ``_next`` (the saved posts; the thread page, for its root), else to the page the post lives
+    on: its thread for a reply, its channel for a root."""
+    back = request.form.get("_next")
+    if back == "saved":
+        return url_for("stream.saved")
+    if post.parent_id or back == "thread":
+        return url_for("stream.post", post_id=post.parent_id or post.id, _anchor=f"post-{post.id}")
     return url_for("stream.channel", channel_id=post.channel_id, _anchor=f"post-{post.id}")
 
 
@@ -296,8 +301,6 @@ def save(post_id: int):
         signals.remove_bookmark(_me(), post_id)
     else:
         signals.add_bookmark(_me(), post_id)
-    if request.form.get("_next") == "saved":
-        return redirect(url_for("stream.saved"))
     return redirect(_back_to(perm.access_post(_me(), post_id)))
 
 
