@@ -9,11 +9,13 @@ from celery import Celery, Task
 from flask import Flask, current_app
 
 from cairn import outbox
-from workers.tasks import candidates as candidate_tasks
-from workers.tasks import curation as curation_tasks
-from workers.tasks import index as index_tasks
-from workers.tasks import kb as kb_tasks
-from workers.tasks import maintenance as maintenance_tasks
+from workers.tasks import (
+    candidates as candidate_tasks,
+    curation as curation_tasks,
+    index as index_tasks,
+    kb as kb_tasks,
+    maintenance as maintenance_tasks,
+)
 
 
 def celery_settings(app: Flask) -> dict:

@@ -7,8 +7,18 @@ from cairn.curation.models import Promotion
 from cairn.kb.models import Article, ArticleFlag, ArticleRevision, ArticleSource, Space
 from cairn.outbox import OutboxEvent
 from cairn.search.models import SearchLog
-from cairn.stream.models import (Bookmark, Channel, ChannelRead, Mention, Notification, Post, PostFlag,
-                                 PostRevision, Reaction, ThreadAnswer)
+from cairn.stream.models import (
+    Bookmark,
+    Channel,
+    ChannelRead,
+    Mention,
+    Notification,
+    Post,
+    PostFlag,
+    PostRevision,
+    Reaction,
+    ThreadAnswer,
+)
 
 __all__ = ["ApiToken", "Article", "ArticleFlag", "ArticleRevision", "ArticleSource", "AuditEvent", "Bookmark", "Candidate", "Channel",
            "ChannelRead", "Group", "Mention", "Notification", "OutboxEvent", "Post", "PostFlag", "PostRevision",

@@ -12,8 +12,7 @@ import json
 
 import pytest
 
-from cairn.stream import actions as stream
-from cairn.stream import members, moderation, signals
+from cairn.stream import actions as stream, members, moderation, signals
 from tests import factories as f
 from tests.api.test_api_routes import error_of, ok
 

@@ -7,8 +7,7 @@ from __future__ import annotations
 import pytest
 
 from cairn.extensions import db
-from cairn.kb import actions as kb
-from cairn.kb import flags
+from cairn.kb import actions as kb, flags
 from cairn.kb.models import Article, Space
 from tests import factories as f
 from tests.conftest import csrf_token

@@ -23,8 +23,7 @@ from cairn.extensions import db
 from cairn.kb import actions as kb
 from cairn.kb.models import ArticleSource, Space
 from cairn.search.spelling import spell
-from cairn.stream import actions as stream
-from cairn.stream import moderation
+from cairn.stream import actions as stream, moderation
 from tests import factories as f
 from tests.conftest import People, csrf_token
 

@@ -13,8 +13,7 @@ from cairn.auth.models import User
 from cairn.cli import reindex_command
 from cairn.extensions import db
 from cairn.search import bulk, documents
-from cairn.stream import actions as stream
-from cairn.stream import moderation, signals
+from cairn.stream import actions as stream, moderation, signals
 from tests import factories as f
 
 

@@ -16,8 +16,7 @@ from cairn.auth import actions as auth
 from cairn.curation import actions as curation
 from cairn.extensions import db
 from cairn.kb import flags as kb_flags
-from cairn.stream import actions as stream
-from cairn.stream import moderation, signals
+from cairn.stream import actions as stream, moderation, signals
 from cairn.stream.models import Notification
 from tests import factories as f
 

@@ -16,8 +16,7 @@ from cairn.auth import actions as auth
 from cairn.curation import actions as curation
 from cairn.curation.candidate_models import Candidate
 from cairn.extensions import db
-from cairn.kb import actions as kb
-from cairn.kb import flags as kb_flags
+from cairn.kb import actions as kb, flags as kb_flags
 from cairn.kb.models import Space
 from cairn.search.models import SearchLog
 from cairn.stream import actions as stream

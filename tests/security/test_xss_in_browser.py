@@ -21,10 +21,8 @@ from cairn.auth.models import User
 from cairn.curation import actions as curation
 from cairn.curation.models import Promotion
 from cairn.extensions import db
-from cairn.kb import actions as kb
-from cairn.kb import flags as kb_flags
-from cairn.stream import actions as stream
-from cairn.stream import moderation
+from cairn.kb import actions as kb, flags as kb_flags
+from cairn.stream import actions as stream, moderation
 from tests.browser.conftest import PASSWORD, World, world  # noqa: F401  (fixtures; `browser` is tests/conftest.py's)
 from tests.security.xss_payloads import MARK, PAYLOADS, batches
 

@@ -17,8 +17,7 @@ from cairn.errors import Forbidden, NotFound
 from cairn.extensions import db
 from cairn.models_base import utcnow
 from cairn.search.models import SearchLog
-from cairn.stream import actions as stream
-from cairn.stream import moderation, signals
+from cairn.stream import actions as stream, moderation, signals
 from tests import factories as f
 
 

@@ -12,8 +12,7 @@ from cairn.auth import permissions as perm
 from cairn.errors import Forbidden, NotFound, RuleViolation
 from cairn.extensions import db
 from cairn.kb.models import STATUSES, Article, ArticleSource
-from cairn.stream import actions as stream
-from cairn.stream import members, moderation
+from cairn.stream import actions as stream, members, moderation
 from cairn.stream.models import Post, channel_members
 from tests import factories as f
 

@@ -26,18 +26,18 @@ def test_web_and_worker_finding_no_index_create_it_once(tmp_path):
     for attempt in range(25):  # a race: before the fix, about one run in three failed
         path = str(tmp_path / f"index-{attempt}")
         barrier, errors = threading.Barrier(6), []
-
-        def index_one(key: int) -> None:
-            barrier.wait(timeout=30)  # all find the index missing at the same moment
-            try:
-                Index(path).upsert([_doc(key, "hello")])
-            except Exception as exc:  # noqa: BLE001 - reported below
-                errors.append(exc)
-
-        threads = [threading.Thread(target=index_one, args=(k,)) for k in range(6)]
+        threads = [threading.Thread(target=_index_one, args=(path, k, barrier, errors)) for k in range(6)]
         for thread in threads:
             thread.start()
         for thread in threads:
             thread.join(timeout=60)
         assert errors == []
         assert Index(path).doc_count() == 6  # nobody's create wiped another's documents
+
+
+def _index_one(path: str, key: int, barrier: threading.Barrier, errors: list) -> None:
+    barrier.wait(timeout=30)  # all find the index missing at the same moment
+    try:
+        Index(path).upsert([_doc(key, "hello")])
+    except Exception as exc:  # noqa: BLE001 - reported by the test
+        errors.append(exc)

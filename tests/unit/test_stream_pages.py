@@ -199,7 +199,7 @@ def test_the_creator_adds_a_member_by_handle_and_edits_the_topic(client, login, 
 def _submit(client, page: str, action: str, **fields):
     """Send the first form of ``page`` posting to ``action`` with its hidden fields, as a browser
     without JavaScript would, plus ``fields``: where does it land?"""
-    form = re.search(rf'<form method="post" action="{re.escape(action)}"[^>]*>(.*?)</form>', page, re.S)
+    form = re.search(rf'<form method="post" action="{re.escape(action)}"[^>]*>(.*?)</form>', page, re.DOTALL)
     assert form, f"no form posts to {action}"
     hidden = dict(re.findall(r'<input type="hidden" name="(\w+)" value="([^"]*)">', form.group(1)))
     resp = client.post(action, data={**hidden, **fields})

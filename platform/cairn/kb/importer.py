@@ -169,7 +169,7 @@ def import_documents(root: Path, space_name: str, owner_email: str | None = None
 def _convert_safely(path: Path) -> tuple[str, str] | Exception:
     try:
         return convert_file(path)
-    except Exception as err:  # a malformed file fails alone, reported by name
+    except Exception as err:  # noqa: BLE001 - a malformed file fails alone, reported by name
         return ValueError(f"could not convert: {err}")
 
 

@@ -56,7 +56,7 @@ def create_channel(actor: User, name: str, topic: str = "", private: bool = Fals
 
 
 def update_channel(actor: User, channel_id: int, *, topic: str | None = None) -> Channel:
-    with db.transaction() as s:
+    with db.transaction():
         channel = perm.access_channel(actor, channel_id)
         if not perm.can_manage_channel(actor, channel):
             raise Forbidden("Only the channel's creator or an admin can change it.")
