@@ -73,9 +73,9 @@ def _register_blueprints(app: Flask) -> None:
     from cairn.curation import api as curation_api, candidate_api, candidate_views, views as curation_views
     from cairn.kb import api as kb_api, views as kb_views
     from cairn.search import api as search_api, gaps_api, gaps_views, views as search_views
-    from cairn.stream import api as stream_api, views as stream_views
+    from cairn.stream import api as stream_api, notification_views, views as stream_views
 
     web.init_app(app)
-    for module in (auth_views, stream_views, kb_views, curation_views, candidate_views, search_views, gaps_views,
-                   auth_api, stream_api, kb_api, curation_api, candidate_api, search_api, gaps_api, meta_api, admin):
+    for module in (auth_views, stream_views, notification_views, kb_views, curation_views, candidate_views,
+                   search_views, gaps_views, auth_api, stream_api, kb_api, curation_api, candidate_api, search_api, gaps_api, meta_api, admin):
         app.register_blueprint(module.bp)

@@ -213,9 +213,9 @@ GET    auth.login                            -                   ok     ok     o
 POST   auth.login                            -                   ok     ok     ok     ok     ok
 POST   auth.logout                           -                   login  login  login  login  login
 GET    stream.moderation_queue               -                   login  deny   deny   ok     ok
-GET    stream.notifications                  -                   login  ok     ok     ok     ok
-GET    stream.open_notification              notification        login  ok     hide   hide   hide
-POST   stream.read_notifications             -                   login  ok     ok     ok     ok
+GET    notifications.index                   -                   login  ok     ok     ok     ok
+GET    notifications.follow                  notification        login  ok     hide   hide   hide
+POST   notifications.mark_read               -                   login  ok     ok     ok     ok
 GET    stream.post                           public_post         login  ok     ok     ok     ok
 GET    stream.post                           private_post        login  ok     hide   ok     hide
 POST   stream.mark_answer                    public_reply        login  ok     deny   ok     ok

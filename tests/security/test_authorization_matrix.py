@@ -54,7 +54,7 @@ def _bodies(s) -> dict[str, dict]:
         "api_stream.flag_post": {"reason": "spam"}, "stream.flag": {"reason": "spam"},
         "api_stream.hide_post": {"reason": "off topic"}, "stream.hide": {"reason": "off topic"},
         "stream.react": {"emoji": "🎉"}, "stream.add_member": {"user": "admin@example.com"},
-        "api_stream.read_notifications": {}, "stream.read_notifications": {},
+        "api_stream.read_notifications": {}, "notifications.mark_read": {},
         "api_stream.preview": {"body": "**hi**"},
         "api_curation.create_promotion": {"post_ids": [s["public_reply"]]},
         "curation.promote": {"post_ids": [s["public_reply"]]},

@@ -1,4 +1,5 @@
-"""Stream pages: channels, timeline, threads, reactions, notifications, saved posts, moderation."""
+"""Stream pages: channels, timeline, threads, reactions, saved posts, moderation (notifications:
+notification_views)."""
 
 from __future__ import annotations
 
@@ -22,7 +23,6 @@ from cairn.stream.schemas import (
     FlagCreate,
     HideRequest,
     ModerationArgs,
-    NotificationsRead,
     PostCreate,
     PostUpdate,
 )
@@ -70,8 +70,13 @@ def _back_to(post) -> str:
     if back == "saved":
         return url_for("stream.saved")
     if post.parent_id or back == "thread":
-        return url_for("stream.post", post_id=post.parent_id or post.id, _anchor=f"post-{post.id}")
+        return _in_thread(post)
     return url_for("stream.channel", channel_id=post.channel_id, _anchor=f"post-{post.id}")
+
+
+def _in_thread(post) -> str:
+    """A post on its thread's page: its own for a root, its parent's for a reply."""
+    return url_for("stream.post", post_id=post.parent_id or post.id, _anchor=f"post-{post.id}")
 
 
 def _page_context(me, posts) -> dict:
@@ -247,8 +252,7 @@ def edit_post_form(post_id: int):
 @bp.post("/posts/<int:post_id>/edit")
 @login_required
 def edit_post(post_id: int):
-    post = actions.edit_post(_me(), post_id, load_form(PostUpdate())["body"])
-    return redirect(url_for("stream.post", post_id=post.parent_id or post.id, _anchor=f"post-{post.id}"))
+    return redirect(_in_thread(actions.edit_post(_me(), post_id, load_form(PostUpdate())["body"])))
 
 
 @bp.get("/posts/<int:post_id>/revisions")
@@ -362,41 +366,8 @@ def moderation_queue():
     return render_template("stream/moderation.html", items=items, status=args["status"], next_cursor=nxt)
 
 
-# --- notifications ----------------------------------------------------------------------------
-
-@bp.get("/notifications")
-@login_required
-def notifications():
-    args = load(ListArgs(), request.args.to_dict())
-    items, nxt = actions.notifications(_me(), limit=args["limit"], cursor=args["cursor"])
-    return render_template("stream/notifications.html", notifications=items, next_cursor=nxt)
-
-
-@bp.get("/notifications/<int:notification_id>")
-@login_required
-def open_notification(notification_id: int):
-    """Follow a notification to what it is about, marking it read."""
-    note = actions.open_notification(_me(), notification_id)
-    if note.post_id:
-        return redirect(url_for("stream.show_post", post_id=note.post_id))
-    if note.article_id:
-        return redirect(url_for("kb.article", article_id=note.article_id))
-    if note.promotion_id:
-        return redirect(url_for("curation.promotion", promotion_id=note.promotion_id))
-    return redirect(url_for("stream.notifications"))
-
-
 @bp.get("/posts/<int:post_id>/in-context")
 @login_required
 def show_post(post_id: int):
-    """A post where it lives: its thread (for a reply) or its channel's thread page, at the post."""
-    post = perm.access_post(_me(), post_id)
-    return redirect(url_for("stream.post", post_id=post.parent_id or post.id, _anchor=f"post-{post.id}"))
-
-
-@bp.post("/notifications/read")
-@login_required
-def read_notifications():
-    """Mark all notifications read, or only those named in ``ids``."""
-    actions.mark_notifications_read(_me(), load_form(NotificationsRead())["ids"])
-    return redirect(url_for("stream.notifications"))
+    """A post where it lives: its thread's page, at the post."""
+    return redirect(_in_thread(perm.access_post(_me(), post_id)))
