@@ -83,6 +83,7 @@
         if (show) live.now();
       });
     }
+    textarea.setAttribute("data-composer-ready", "true");  // Ctrl/Cmd+Enter sends from now on
   }
 
   document.addEventListener("DOMContentLoaded", function () {

@@ -137,6 +137,16 @@ class Session:
         self.page.get_by_role("button", name="Log in").click()
         self.page.wait_for_url(lambda url: "/login" not in url)
 
+    def send(self, label: str, text: str) -> None:
+        """Write in the composer labelled ``label`` and send with Ctrl+Enter, once composer.js has set
+        it up: right after a navigation the textarea can be there before the script has run."""
+        from playwright.sync_api import expect
+
+        composer = self.page.get_by_label(label, exact=True)
+        expect(composer).to_have_attribute("data-composer-ready", "true")
+        composer.fill(text)
+        composer.press("Control+Enter")
+
     def shot(self, name: str) -> Path:
         folder = SCREENSHOTS / re.sub(r"[^\w.-]+", "_", self.test_name)
         folder.mkdir(parents=True, exist_ok=True)

@@ -18,9 +18,7 @@ from playwright.sync_api import expect  # (without Chromium, the browser fixture
 def _post_by_olga(open_session, world, text: str) -> None:
     olga = open_session("other")
     olga.goto(f"/channels/{world.ids['engineering']}")
-    composer = olga.page.get_by_label("Message", exact=True)
-    composer.fill(text)
-    composer.press("Control+Enter")
+    olga.send("Message", text)
     expect(olga.page.locator("article.post", has_text=text)).to_be_visible()
 
 

@@ -26,12 +26,6 @@ def not_reloaded(session) -> bool:
     return session.page.evaluate("window.__notReloaded === true")
 
 
-def send(session, label: str, text: str) -> None:
-    composer = session.page.get_by_label(label, exact=True)
-    composer.fill(text)
-    composer.press("Control+Enter")
-
-
 def test_two_people_chat_and_see_each_other_live(open_session, world):
     channel = f"/channels/{world.ids['engineering']}"
     milo = open_session("member")
@@ -40,7 +34,7 @@ def test_two_people_chat_and_see_each_other_live(open_session, world):
     open_live(olga, channel, "section.timeline")
 
     # Olga writes; Milo's timeline shows it, rendered like every other post.
-    send(olga, "Message", "Is the **staging** deploy green?")
+    olga.send("Message", "Is the **staging** deploy green?")
     on_milo = milo.page.locator("article.post", has_text="Is the staging deploy green?")
     expect(on_milo).to_be_visible()
     expect(on_milo.locator(".post-author")).to_have_text("Olga Other")
@@ -56,7 +50,7 @@ def test_two_people_chat_and_see_each_other_live(open_session, world):
     expect(on_olga.locator(".reaction", has_text="🎉")).to_have_attribute("aria-pressed", "false")
 
     # Milo answers; Olga's timeline counts the reply, and a post from Milo arrives too.
-    send(milo, "Message", "Green since 10:02, ship it")
+    milo.send("Message", "Green since 10:02, ship it")
     expect(olga.page.locator("article.post", has_text="Green since 10:02")).to_be_visible()
     olga.shot("sees-milo-live")
 
@@ -82,7 +76,7 @@ def test_a_reply_appears_in_an_open_thread_and_its_count_in_the_channel(open_ses
     milo = open_session("member")
     olga = open_session("other")
     open_live(milo, channel, "section.timeline")
-    send(milo, "Message", "Who owns the VPN certificates?")
+    milo.send("Message", "Who owns the VPN certificates?")
     root = milo.page.locator("article.post", has_text="Who owns the VPN certificates?")
     root.get_by_role("link", name="Reply").click()
     expect(milo.page).to_have_title(re.compile("Thread"))
@@ -92,7 +86,7 @@ def test_a_reply_appears_in_an_open_thread_and_its_count_in_the_channel(open_ses
     open_live(olga, channel, "section.timeline")
     olga_root = olga.page.locator("article.post", has_text="Who owns the VPN certificates?")
     olga_root.get_by_role("link", name="Reply").click()
-    send(olga, "Reply", "The platform team, ask in #platform")
+    olga.send("Reply", "The platform team, ask in #platform")
 
     reply = milo.page.locator("article.post", has_text="The platform team")
     expect(reply).to_be_visible()

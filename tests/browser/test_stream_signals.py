@@ -103,9 +103,7 @@ def test_an_unread_counter_appears_for_another_users_new_post_after_reload(open_
 
     milo = open_session("member")
     milo.goto(f"/channels/{world.ids['engineering']}")
-    composer = milo.page.get_by_label("Message", exact=True)
-    composer.fill("Heads-up: staging is down for maintenance until 14:00.")
-    composer.press("Control+Enter")
+    milo.send("Message", "Heads-up: staging is down for maintenance until 14:00.")
     expect(milo.page.locator("article.post", has_text="staging is down")).to_be_visible()
     expect(milo.page.locator("#sidebar .count-pill[data-unread-count]")).to_have_count(0)  # one's own post
 
