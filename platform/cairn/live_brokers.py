@@ -116,6 +116,8 @@ class Broker(Protocol):
 
     def current_id(self, channel_id: int) -> str: ...
 
+    def close(self) -> None: ...
+
 
 def _replay(epoch: str, last_event_id: str, current_seq: int, history: list[LiveEvent]
             ) -> list[LiveEvent] | None:
@@ -161,6 +163,9 @@ class LocalBroker:
         """The id of the channel's latest event (a page remembers it, and replays from it)."""
         with self._lock:
             return f"{self.epoch}:{self._seq.get(channel_id, 0)}"
+
+    def close(self) -> None:
+        """Nothing to stop: the broker has no thread or connection of its own."""
 
 
 # KEYS: sequence, history; ARGV: pub/sub channel, event JSON, history length, history TTL.
@@ -266,7 +271,7 @@ class RedisBroker:
         self._listening.clear()
 
     def close(self) -> None:
-        """Stop the listener thread (tests; a web process simply exits)."""
+        """Stop the listener thread (tests, before their Redis stops; a web process simply exits)."""
         self._stopped.set()
         if self._listener is not None:
             self._listener.join(timeout=5)

@@ -84,6 +84,7 @@ def serve_world(settings: dict) -> Iterator[World]:
     finally:
         server.shutdown()
         thread.join(timeout=10)
+        app.extensions["cairn.live"].close()  # a Redis listener would outlive the test's Redis
         with app.app_context():
             db.engine.dispose()
 

@@ -79,6 +79,7 @@ def app(settings, tmp_path, redis_client) -> Iterator:
     app = make_app(settings["database_url"], tmp_path, **overrides)
     with app.app_context():
         yield app
+        app.extensions["cairn.live"].close()  # a Redis listener would outlive the session's Redis
         db.session.remove()
         _empty_tables()
         db.engine.dispose()
