@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, render_template, request
-from flask_login import current_user, login_required
+from flask_login import login_required
 from marshmallow import fields, validate
 from sqlalchemy import select
 
@@ -11,6 +11,7 @@ from cairn import audit
 from cairn.api import load
 from cairn.api.schemas import Id, ListArgs
 from cairn.auth import permissions as perm
+from cairn.auth.current import signed_in
 from cairn.auth.models import User
 from cairn.extensions import db
 
@@ -26,7 +27,7 @@ class AuditFilter(ListArgs):
 @bp.get("/audit", endpoint="audit")
 @login_required
 def audit_log():
-    me = current_user._get_current_object()
+    me = signed_in()
     perm.require_admin(me)
     raw = {k: v for k, v in request.args.items() if v.strip()}
     args = load(AuditFilter(), raw)

@@ -15,6 +15,7 @@ from werkzeug.routing import IntegerConverter
 
 from cairn import search, ui
 from cairn.auth import permissions
+from cairn.auth.current import signed_in
 from cairn.errors import Conflict, DomainError, Invalid
 from cairn.extensions import db
 from cairn.kb.actions import space_links, verification_state
@@ -130,7 +131,7 @@ def highlight_redactions(html: str) -> Markup:
 def _sidebar() -> dict:
     if not current_user.is_authenticated:
         return {}
-    user = current_user._get_current_object()
+    user = signed_in()
     return {"sidebar_channels": channel_links(user), "sidebar_spaces": space_links(user),
             "unread_notifications": unread_count(user), "open_flags_count": open_flag_count(user)}
 

@@ -14,6 +14,7 @@ from flask_login import current_user
 from marshmallow import Schema, ValidationError
 
 from cairn.auth.actions import user_for_token
+from cairn.auth.current import signed_in
 from cairn.auth.models import User
 from cairn.errors import Invalid, Unauthorized
 from cairn.extensions import csrf
@@ -48,7 +49,7 @@ def _authenticate() -> None:
     elif current_user.is_authenticated:
         if request.method in UNSAFE:
             csrf.protect()  # a browser session must send the X-CSRFToken header
-        g.actor = current_user._get_current_object()
+        g.actor = signed_in()
     view = current_app.view_functions.get(request.endpoint or "")
     if g.actor is None and not getattr(view, "cairn_public", False):
         # before the route parses its input: an anonymous caller learns nothing but "log in"

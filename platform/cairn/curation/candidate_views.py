@@ -4,9 +4,10 @@ restore what curators dismissed (?status=dismissed)."""
 from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
-from flask_login import current_user, login_required
+from flask_login import login_required
 
 from cairn.api import load
+from cairn.auth.current import signed_in
 from cairn.curation import candidates
 from cairn.curation.candidate_schemas import (
     CandidateArgs,
@@ -20,14 +21,10 @@ from cairn.kb.actions import list_spaces
 bp = Blueprint("candidates", __name__)
 
 
-def _me():
-    return current_user._get_current_object()
-
-
 @bp.get("/candidates")
 @login_required
 def queue():
-    me = _me()
+    me = signed_in()
     args = load(CandidateArgs(), request.args.to_dict())
     items, nxt = candidates.list_candidates(me, args["cursor"], args["limit"], args["status"])
     readable = candidates.readable_channel_ids(me)
@@ -39,7 +36,7 @@ def queue():
 @login_required
 def dismiss(candidate_id: int):
     data = load_form(CandidateDismiss())
-    candidates.dismiss_candidate(_me(), candidate_id, data["reason"])
+    candidates.dismiss_candidate(signed_in(), candidate_id, data["reason"])
     flash("Candidate dismissed: it returns only if its thread grows noticeably.", "success")
     return redirect(url_for("candidates.queue"))
 
@@ -48,6 +45,6 @@ def dismiss(candidate_id: int):
 @login_required
 def restore(candidate_id: int):
     load_form(CandidateRestore())
-    candidates.restore_candidate(_me(), candidate_id)
+    candidates.restore_candidate(signed_in(), candidate_id)
     flash("Candidate restored to the queue.", "success")
     return redirect(url_for("candidates.queue", status="dismissed"))

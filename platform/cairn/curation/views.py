@@ -4,11 +4,12 @@ its draft, append it to an existing article instead, the queue."""
 from __future__ import annotations
 
 from flask import Blueprint, redirect, render_template, request, session, url_for
-from flask_login import current_user, login_required
+from flask_login import login_required
 from sqlalchemy import select
 
 from cairn.api import load
 from cairn.auth import permissions as perm
+from cairn.auth.current import signed_in
 from cairn.curation import actions
 from cairn.curation.models import Promotion
 from cairn.curation.schemas import (
@@ -33,10 +34,6 @@ bp = Blueprint("curation", __name__)
 TRAY_KEY = "promotion_tray"  # post ids a curator collects from several threads (the signed session)
 
 
-def _me():
-    return current_user._get_current_object()
-
-
 def _tray_ids() -> list[int]:
     return [i for i in session.get(TRAY_KEY, []) if isinstance(i, int)]
 
@@ -45,7 +42,7 @@ def _tray_ids() -> list[int]:
 @login_required
 def promote():
     data = load_form(PromotionCreate())
-    promotion = actions.request_promotion(_me(), data["post_ids"], data["mode"], data["article_id"],
+    promotion = actions.request_promotion(signed_in(), data["post_ids"], data["mode"], data["article_id"],
                                           data["space_id"])
     if request.form.get("_from_tray"):
         session[TRAY_KEY] = [i for i in _tray_ids() if i not in set(promotion.post_ids)]
@@ -57,7 +54,7 @@ def promote():
 def new_promotion():
     """Choose what to promote and where: a thread's question, accepted answer and ticked replies
     (``?thread=<id>``), or the posts collected in the tray."""
-    me = _me()
+    me = signed_in()
     perm.require_curator(me)
     args = load(PromoteThreadArgs(), request.args.to_dict())
     if args["thread"]:
@@ -79,7 +76,7 @@ def new_promotion():
 @bp.post("/promotions/tray")
 @login_required
 def add_to_tray():
-    me = _me()
+    me = signed_in()
     data = load_form(TrayItem())
     post = perm.access_post(me, data["post_id"])
     if not perm.can_promote(me, post):
@@ -104,7 +101,7 @@ def remove_from_tray():
 @bp.get("/promotions")
 @login_required
 def promotions():
-    me = _me()
+    me = signed_in()
     args = load(PromotionArgs(), request.args.to_dict())
     items, nxt = actions.list_promotions(me, args["status"], args["cursor"], args["limit"])
     return render_template("curation/promotions.html", promotions=items, tray=len(_tray_ids()),
@@ -113,7 +110,7 @@ def promotions():
 
 
 def _promotion_context(promotion_id: int) -> dict:
-    me = _me()
+    me = signed_in()
     p = actions.access_promotion(me, promotion_id)
     article = db.session.get(Article, p.article_id) if p.article_id else None
     if article is not None and not perm.can_read_article(me, article):
@@ -147,7 +144,7 @@ def promotion_progress(promotion_id: int):
 @login_required
 def append_instead(promotion_id: int):
     data = load_form(AppendInstead())
-    promotion: Promotion = actions.append_instead(_me(), promotion_id, data["article_id"])
+    promotion: Promotion = actions.append_instead(signed_in(), promotion_id, data["article_id"])
     return redirect(url_for("curation.promotion", promotion_id=promotion.id))
 
 
@@ -155,5 +152,5 @@ def append_instead(promotion_id: int):
 @login_required
 def reject(promotion_id: int):
     data = load_form(PromotionReject())
-    actions.reject_promotion(_me(), promotion_id, data["reason"])
+    actions.reject_promotion(signed_in(), promotion_id, data["reason"])
     return redirect(url_for("curation.promotion", promotion_id=promotion_id))

@@ -4,10 +4,11 @@ lifecycle, verification and the flag queue."""
 from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
-from flask_login import current_user, login_required
+from flask_login import login_required
 
 from cairn.api import load
 from cairn.auth import permissions as perm
+from cairn.auth.current import signed_in
 from cairn.errors import NotFound
 from cairn.extensions import db
 from cairn.forms import load_form
@@ -32,28 +33,24 @@ from cairn.text import render_markdown
 bp = Blueprint("kb", __name__)
 
 
-def _me():
-    return current_user._get_current_object()
-
-
 @bp.get("/spaces")
 @login_required
 def spaces():
-    return render_template("kb/spaces.html", spaces=actions.list_spaces(_me()))
+    return render_template("kb/spaces.html", spaces=actions.list_spaces(signed_in()))
 
 
 @bp.post("/spaces")
 @login_required
 def create_space():
     data = load_form(SpaceCreate())
-    space = actions.create_space(_me(), data["name"], data["description"], data["groups"])
+    space = actions.create_space(signed_in(), data["name"], data["description"], data["groups"])
     return redirect(url_for("kb.space", space_id=space.id))
 
 
 @bp.get("/spaces/<int:space_id>")
 @login_required
 def space(space_id: int):
-    me = _me()
+    me = signed_in()
     sp = perm.access_space(me, space_id)
     articles, _ = actions.list_articles(me, space_id=space_id, limit=200)
     return render_template("kb/space.html", space=sp, articles=articles, policy_days=actions.policy_interval_days())
@@ -62,7 +59,7 @@ def space(space_id: int):
 @bp.route("/spaces/<int:space_id>/settings", methods=["GET", "POST"])
 @login_required
 def space_settings(space_id: int):
-    me = _me()
+    me = signed_in()
     sp = perm.access_space(me, space_id)
     if not perm.can_manage_space(me, sp):
         raise NotFound("Space not found.")  # only curators see the settings page
@@ -81,7 +78,7 @@ def space_settings(space_id: int):
 @bp.route("/articles/new", methods=["GET", "POST"])
 @login_required
 def new_article():
-    me = _me()
+    me = signed_in()
     if request.method == "POST":
         data = load_form(ArticleCreate())
         article = actions.create_article(me, data["space_id"], data["title"], data["body"], data["tags"],
@@ -99,7 +96,7 @@ def new_article():
 @bp.get("/articles/<int:article_id>")
 @login_required
 def article(article_id: int):
-    me = _me()
+    me = signed_in()
     art = perm.access_article(me, article_id)
     source_posts = [post for post in (db.session.get(Post, src.post_id) for src in art.sources)
                     if post is not None and perm.can_read_post(me, post)]
@@ -112,7 +109,7 @@ def article(article_id: int):
 @bp.route("/articles/<int:article_id>/edit", methods=["GET", "POST"])
 @login_required
 def edit_article(article_id: int):
-    me = _me()
+    me = signed_in()
     art = perm.access_article(me, article_id)
     if request.method == "POST":
         data = load_form(ArticleUpdate())
@@ -126,21 +123,21 @@ def edit_article(article_id: int):
 @login_required
 def transition(article_id: int):
     data = load_form(Transition())
-    actions.transition_article(_me(), article_id, data["to"], data["note"])
+    actions.transition_article(signed_in(), article_id, data["to"], data["note"])
     return redirect(url_for("kb.article", article_id=article_id))
 
 
 @bp.post("/articles/<int:article_id>/verify")
 @login_required
 def verify(article_id: int):
-    actions.verify_article(_me(), article_id)
+    actions.verify_article(signed_in(), article_id)
     return redirect(url_for("kb.article", article_id=article_id))
 
 
 @bp.get("/articles/<int:article_id>/diff")
 @login_required
 def diff(article_id: int):
-    me = _me()
+    me = signed_in()
     args = load(DiffArgs(), request.args.to_dict())
     art = perm.access_article(me, article_id)
     cmp = revisions.compare(me, article_id, args["from_"], args["to"])
@@ -151,7 +148,7 @@ def diff(article_id: int):
 @bp.get("/articles/<int:article_id>/revisions/<int:number>")
 @login_required
 def revision(article_id: int, number: int):
-    me = _me()
+    me = signed_in()
     art = perm.access_article(me, article_id)
     rev = actions.revision(me, article_id, number)
     return render_template("kb/revision.html", article=art, rev=rev, html=render_markdown(rev.body))
@@ -161,7 +158,7 @@ def revision(article_id: int, number: int):
 @login_required
 def restore(article_id: int, number: int):
     data = load_form(RevisionRestore())
-    revisions.restore_revision(_me(), article_id, number, data["revision"], data["note"])
+    revisions.restore_revision(signed_in(), article_id, number, data["revision"], data["note"])
     flash(f"Revision {number} restored as a new revision.", "success")
     return redirect(url_for("kb.article", article_id=article_id))
 
@@ -170,7 +167,7 @@ def restore(article_id: int, number: int):
 @login_required
 def flag(article_id: int):
     data = load_form(ArticleFlagCreate())
-    flags.flag_article(_me(), article_id, data["kind"], data["comment"])
+    flags.flag_article(signed_in(), article_id, data["kind"], data["comment"])
     flash("Thanks: the article's owner and the curators will look at your flag.", "success")
     return redirect(url_for("kb.article", article_id=article_id))
 
@@ -178,7 +175,7 @@ def flag(article_id: int):
 @bp.get("/flags")
 @login_required
 def flag_queue():
-    me = _me()
+    me = signed_in()
     args = load(ArticleFlagArgs(), request.args.to_dict())
     items, nxt = flags.list_flags(me, args["state"], args["article_id"], args["cursor"], args["limit"])
     return render_template("kb/flags.html", flags=items, next=nxt, state=args["state"])
@@ -188,7 +185,7 @@ def flag_queue():
 @login_required
 def resolve_flag(flag_id: int):
     data = load_form(ArticleFlagResolve())
-    flag = flags.resolve_flag(_me(), flag_id, data["note"])
+    flag = flags.resolve_flag(signed_in(), flag_id, data["note"])
     flash(f"Flag on “{flag.article.title}” resolved.", "success")
     if request.form.get("_back") == "article":
         return redirect(url_for("kb.article", article_id=flag.article_id))

@@ -7,9 +7,10 @@ from dataclasses import dataclass
 from datetime import date
 
 from flask import Blueprint, redirect, render_template, request
-from flask_login import current_user, login_required
+from flask_login import login_required
 
 from cairn.api import load
+from cairn.auth.current import signed_in
 from cairn.search import gaps
 from cairn.search.gaps_schemas import GapArgs, OpenResultArgs
 
@@ -18,16 +19,12 @@ bp = Blueprint("gaps", __name__)
 CHART_WIDTH, CHART_HEIGHT, CHART_TOP, CHART_BOTTOM, CHART_LEFT, CHART_RIGHT = 640, 200, 12, 24, 36, 24
 
 
-def _me():
-    return current_user._get_current_object()
-
-
 @bp.get("/search/open")
 @login_required
 def open_result():
     args = load(OpenResultArgs(), request.args.to_dict())
     # the URL comes from the object the user may read, never from the request: no open redirect
-    url = gaps.record_click(_me(), args["log"], args["kind"], args["id"])
+    url = gaps.record_click(signed_in(), args["log"], args["kind"], args["id"])
     return redirect(url)
 
 
@@ -35,7 +32,7 @@ def open_result():
 @login_required
 def content_gaps():
     args = load(GapArgs(), request.args.to_dict())
-    report = gaps.gap_report(_me(), args["days"], args["limit"])
+    report = gaps.gap_report(signed_in(), args["days"], args["limit"])
     return render_template("search/gaps.html", report=report, chart=daily_chart(report.daily))
 
 

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from flask import Blueprint, render_template, request
-from flask_login import current_user, login_required
+from flask_login import login_required
 
 from cairn import search
 from cairn.api import load
+from cairn.auth.current import signed_in
 from cairn.errors import Invalid
 from cairn.search.schemas import SearchArgs
 
@@ -21,7 +22,7 @@ def search_page():
     result, error = None, None
     if args["q"].strip():
         try:
-            result = search.query(current_user._get_current_object(), args["q"], args["kind"], args["limit"],
+            result = search.query(signed_in(), args["q"], args["kind"], args["limit"],
                                   args["cursor"], exact=args["exact"])
         except Invalid as err:  # a malformed query is explained on the page, not as an error page
             error = err.message

@@ -21,10 +21,10 @@ from collections import OrderedDict
 from typing import Any
 
 from flask import current_app, g, request
-from flask_login import current_user
 from markupsafe import Markup
 
 from cairn.auth import permissions as perm
+from cairn.auth.current import signed_in
 from cairn.auth.models import User
 from cairn.stream.models import Post
 from cairn.ui import CSRF_SLOT, csrf_field
@@ -97,7 +97,7 @@ def post_card(macro, post: Post, promoted: dict | None = None, spaces: list | No
     """``macro(post, ...)`` (the ``post_card`` macro of the calling page), from the cache when a
     card with the same key was rendered before, with this request's CSRF field."""
     promoted, spaces = promoted or {}, spaces or []
-    key = card_key(current_user._get_current_object(), post, promoted, spaces, signals, in_thread, is_root,
+    key = card_key(signed_in(), post, promoted, spaces, signals, in_thread, is_root,
                    root, back)
     cards = cache()
     parts = cards.get(key)

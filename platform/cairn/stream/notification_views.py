@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from flask import Blueprint, redirect, render_template, request, url_for
-from flask_login import current_user, login_required
+from flask_login import login_required
 
 from cairn.api import load
 from cairn.api.schemas import ListArgs
+from cairn.auth.current import signed_in
 from cairn.forms import load_form
 from cairn.stream import actions
 from cairn.stream.schemas import NotificationsRead
@@ -14,15 +15,11 @@ from cairn.stream.schemas import NotificationsRead
 bp = Blueprint("notifications", __name__)
 
 
-def _me():
-    return current_user._get_current_object()
-
-
 @bp.get("/notifications")
 @login_required
 def index():
     args = load(ListArgs(), request.args.to_dict())
-    items, nxt = actions.notifications(_me(), limit=args["limit"], cursor=args["cursor"])
+    items, nxt = actions.notifications(signed_in(), limit=args["limit"], cursor=args["cursor"])
     return render_template("stream/notifications.html", notifications=items, next_cursor=nxt)
 
 
@@ -30,7 +27,7 @@ def index():
 @login_required
 def follow(notification_id: int):
     """Follow a notification to what it is about, marking it read."""
-    note = actions.open_notification(_me(), notification_id)
+    note = actions.open_notification(signed_in(), notification_id)
     if note.post_id:
         return redirect(url_for("stream.show_post", post_id=note.post_id))
     if note.article_id:
@@ -44,5 +41,5 @@ def follow(notification_id: int):
 @login_required
 def mark_read():
     """Mark all notifications read, or only those named in ``ids``."""
-    actions.mark_notifications_read(_me(), load_form(NotificationsRead())["ids"])
+    actions.mark_notifications_read(signed_in(), load_form(NotificationsRead())["ids"])
     return redirect(url_for("notifications.index"))

@@ -10,6 +10,7 @@ from cairn import live
 from cairn.api import load
 from cairn.api.schemas import ListArgs
 from cairn.auth import permissions as perm
+from cairn.auth.current import signed_in
 from cairn.curation.actions import promoted_articles
 from cairn.extensions import limiter
 from cairn.forms import load_form
@@ -35,10 +36,6 @@ def _post_limit() -> str:
     return current_app.config["CAIRN"]["rate_limit_posts"]
 
 
-def _me():
-    return current_user._get_current_object()
-
-
 @bp.app_template_filter("post_html")
 def post_html(html: str):
     """A post's stored (sanitised) HTML, with #tags linked and @mentions marked."""
@@ -58,7 +55,7 @@ bp.add_app_template_global(cards.post_card, "cached_post_card")
 def _stream_sidebar() -> dict:
     if not current_user.is_authenticated:
         return {}
-    me = _me()
+    me = signed_in()
     return {"sidebar_unread": unread.unread_counts(me), "moderation_open": moderation.open_flag_count(me)}
 
 
@@ -89,7 +86,7 @@ def _page_context(me, posts) -> dict:
 @bp.get("/")
 @login_required
 def home():
-    channels = actions.list_channels(_me())
+    channels = actions.list_channels(signed_in())
     if channels:
         return redirect(url_for("stream.channel", channel_id=channels[0].id))
     return redirect(url_for("stream.channels"))
@@ -98,17 +95,17 @@ def home():
 @bp.get("/channels")
 @login_required
 def channels():
-    channels = actions.list_channels(_me())
+    channels = actions.list_channels(signed_in())
     ids = [c.id for c in channels]
     return render_template("stream/channels.html", channels=channels, member_counts=membership.member_counts(ids),
-                           mine=membership.channels_of(_me().id, ids))
+                           mine=membership.channels_of(signed_in().id, ids))
 
 
 @bp.post("/channels")
 @login_required
 def create_channel():
     data = load_form(ChannelCreate(), private=request.form.get("private") == "on")
-    channel = actions.create_channel(_me(), data["name"], data["topic"], data["private"], data["members"])
+    channel = actions.create_channel(signed_in(), data["name"], data["topic"], data["private"], data["members"])
     return redirect(url_for("stream.channel", channel_id=channel.id))
 
 
@@ -116,7 +113,7 @@ def create_channel():
 @cached_page
 @login_required
 def channel(channel_id: int):
-    me = _me()
+    me = signed_in()
     args = load(ListArgs(), request.args.to_dict())
     chan = perm.access_channel(me, channel_id)
     last_read = unread.read_position(me, chan.id)
@@ -139,7 +136,7 @@ def channel(channel_id: int):
 def channel_members(channel_id: int):
     """The channel's members by name, a page at a time (the channel page names the first few)."""
     args = load(ListArgs(), request.args.to_dict())
-    chan, found, nxt = members.members_page(_me(), channel_id, args["cursor"], args["limit"])
+    chan, found, nxt = members.members_page(signed_in(), channel_id, args["cursor"], args["limit"])
     return render_template("stream/members.html", channel=chan, members=found, next_cursor=nxt,
                            member_count=membership.member_count(chan.id))
 
@@ -148,21 +145,21 @@ def channel_members(channel_id: int):
 @login_required
 def update_topic(channel_id: int):
     data = load_form(ChannelUpdate())
-    actions.update_channel(_me(), channel_id, topic=data.get("topic", ""))
+    actions.update_channel(signed_in(), channel_id, topic=data.get("topic", ""))
     return redirect(url_for("stream.channel", channel_id=channel_id))
 
 
 @bp.post("/channels/<int:channel_id>/join")
 @login_required
 def join(channel_id: int):
-    actions.join_channel(_me(), channel_id)
+    actions.join_channel(signed_in(), channel_id)
     return redirect(url_for("stream.channel", channel_id=channel_id))
 
 
 @bp.post("/channels/<int:channel_id>/leave")
 @login_required
 def leave(channel_id: int):
-    actions.leave_channel(_me(), channel_id)
+    actions.leave_channel(signed_in(), channel_id)
     return redirect(url_for("stream.channels"))
 
 
@@ -170,7 +167,7 @@ def leave(channel_id: int):
 @login_required
 def add_member(channel_id: int):
     user = members.find_user(request.form.get("user", ""))
-    members.add_member(_me(), channel_id, user.id)
+    members.add_member(signed_in(), channel_id, user.id)
     flash(f"{user.display_name} can now read this channel.", "success")
     return redirect(url_for("stream.channel", channel_id=channel_id))
 
@@ -178,8 +175,8 @@ def add_member(channel_id: int):
 @bp.post("/channels/<int:channel_id>/members/<int:user_id>/remove")
 @login_required
 def remove_member(channel_id: int, user_id: int):
-    members.remove_member(_me(), channel_id, user_id)
-    if user_id == _me().id:
+    members.remove_member(signed_in(), channel_id, user_id)
+    if user_id == signed_in().id:
         return redirect(url_for("stream.channels"))
     return redirect(url_for("stream.channel", channel_id=channel_id))
 
@@ -187,7 +184,7 @@ def remove_member(channel_id: int, user_id: int):
 @bp.post("/channels/<int:channel_id>/read")
 @login_required
 def mark_read(channel_id: int):
-    unread.mark_read(_me(), channel_id)
+    unread.mark_read(signed_in(), channel_id)
     return redirect(url_for("stream.channel", channel_id=channel_id))
 
 
@@ -198,14 +195,14 @@ def mark_read(channel_id: int):
 @limiter.limit(_post_limit)
 def create_post(channel_id: int):
     data = load_form(PostCreate())
-    post = actions.create_post(_me(), channel_id, data["body"], data["parent_id"])
+    post = actions.create_post(signed_in(), channel_id, data["body"], data["parent_id"])
     return redirect(_back_to(post))
 
 
 @bp.get("/posts/<int:post_id>")
 @login_required
 def post(post_id: int):
-    me = _me()
+    me = signed_in()
     args = load(ListArgs(), request.args.to_dict())
     root, replies, nxt = actions.thread_page(me, post_id, args["cursor"], args["limit"])
     if not args["cursor"]:
@@ -224,7 +221,7 @@ def post(post_id: int):
 def post_fragment(post_id: int):
     """One post's card exactly as the timeline (or, with ?in_thread=1, the thread) shows it:
     live updates insert or replace it."""
-    me = _me()
+    me = signed_in()
     post = perm.access_post(me, post_id)
     in_thread = request.args.get("in_thread") == "1"
     root = perm.access_post(me, post.parent_id) if in_thread and post.parent_id else None
@@ -236,7 +233,7 @@ def post_fragment(post_id: int):
 @login_required
 def channel_events(channel_id: int):
     """Server-Sent Events: the ids of posts created, edited, deleted or reacted to in the channel."""
-    me = _me()
+    me = signed_in()
     perm.access_channel(me, channel_id)
     return live.event_stream(me, channel_id, live.last_event_id(request))
 
@@ -244,21 +241,21 @@ def channel_events(channel_id: int):
 @bp.get("/posts/<int:post_id>/edit")
 @login_required
 def edit_post_form(post_id: int):
-    post = perm.access_post(_me(), post_id)
+    post = perm.access_post(signed_in(), post_id)
     return render_template("stream/edit_post.html", post=post,
-                           revisions=actions.post_revisions(_me(), post_id))
+                           revisions=actions.post_revisions(signed_in(), post_id))
 
 
 @bp.post("/posts/<int:post_id>/edit")
 @login_required
 def edit_post(post_id: int):
-    return redirect(_in_thread(actions.edit_post(_me(), post_id, load_form(PostUpdate())["body"])))
+    return redirect(_in_thread(actions.edit_post(signed_in(), post_id, load_form(PostUpdate())["body"])))
 
 
 @bp.get("/posts/<int:post_id>/revisions")
 @login_required
 def revisions(post_id: int):
-    me = _me()
+    me = signed_in()
     args = load(ListArgs(), request.args.to_dict())
     post = perm.access_post(me, post_id)
     revs, nxt = actions.revisions_page(me, post_id, args["cursor"], args["limit"])
@@ -268,9 +265,9 @@ def revisions(post_id: int):
 @bp.post("/posts/<int:post_id>/delete")
 @login_required
 def delete_post(post_id: int):
-    post = perm.access_post(_me(), post_id)
+    post = perm.access_post(signed_in(), post_id)
     channel_id, parent_id = post.channel_id, post.parent_id
-    actions.delete_post(_me(), post_id)
+    actions.delete_post(signed_in(), post_id)
     if parent_id:
         return redirect(url_for("stream.post", post_id=parent_id))
     return redirect(url_for("stream.channel", channel_id=channel_id))
@@ -282,7 +279,7 @@ def delete_post(post_id: int):
 def react(post_id: int):
     # the picker is one form: a quick-reaction button sends its emoji before the (empty) free field
     emoji = next((e for e in request.form.getlist("emoji") if e.strip()), "")
-    post = actions.toggle_reaction(_me(), post_id, emoji)
+    post = actions.toggle_reaction(signed_in(), post_id, emoji)
     return redirect(_back_to(post))
 
 
@@ -292,26 +289,26 @@ def react(post_id: int):
 @login_required
 def mark_answer(post_id: int):
     if request.form.get("undo"):
-        signals.unmark_answer(_me(), post_id)
+        signals.unmark_answer(signed_in(), post_id)
     else:
-        signals.mark_answer(_me(), post_id)
-    return redirect(_back_to(perm.access_post(_me(), post_id)))
+        signals.mark_answer(signed_in(), post_id)
+    return redirect(_back_to(perm.access_post(signed_in(), post_id)))
 
 
 @bp.post("/posts/<int:post_id>/save")
 @login_required
 def save(post_id: int):
     if request.form.get("undo"):
-        signals.remove_bookmark(_me(), post_id)
+        signals.remove_bookmark(signed_in(), post_id)
     else:
-        signals.add_bookmark(_me(), post_id)
-    return redirect(_back_to(perm.access_post(_me(), post_id)))
+        signals.add_bookmark(signed_in(), post_id)
+    return redirect(_back_to(perm.access_post(signed_in(), post_id)))
 
 
 @bp.get("/saved")
 @login_required
 def saved():
-    me = _me()
+    me = signed_in()
     args = load(ListArgs(), request.args.to_dict())
     items, nxt = signals.bookmarks(me, args["cursor"], args["limit"])
     return render_template("stream/saved.html", bookmarks=items, next_cursor=nxt,
@@ -324,15 +321,15 @@ def saved():
 @login_required
 @limiter.limit(_post_limit)
 def flag(post_id: int):
-    moderation.flag_post(_me(), post_id, load_form(FlagCreate())["reason"])
+    moderation.flag_post(signed_in(), post_id, load_form(FlagCreate())["reason"])
     flash("Thanks: a moderator will look at this post.", "success")
-    return redirect(_back_to(perm.access_post(_me(), post_id)))
+    return redirect(_back_to(perm.access_post(signed_in(), post_id)))
 
 
 @bp.post("/posts/<int:post_id>/hide")
 @login_required
 def hide(post_id: int):
-    post = moderation.hide_post(_me(), post_id, load_form(HideRequest())["reason"])
+    post = moderation.hide_post(signed_in(), post_id, load_form(HideRequest())["reason"])
     flash("The post is hidden: only moderators and its author see it now.", "success")
     if request.form.get("_next") == "queue":
         return redirect(url_for("stream.moderation_queue"))
@@ -342,7 +339,7 @@ def hide(post_id: int):
 @bp.post("/posts/<int:post_id>/restore")
 @login_required
 def restore(post_id: int):
-    post = moderation.restore_post(_me(), post_id)
+    post = moderation.restore_post(signed_in(), post_id)
     flash("The post is visible again.", "success")
     if request.form.get("_next") == "queue":
         return redirect(url_for("stream.moderation_queue", status="hidden"))
@@ -352,7 +349,7 @@ def restore(post_id: int):
 @bp.post("/posts/<int:post_id>/flags/dismiss")
 @login_required
 def dismiss_flags(post_id: int):
-    moderation.dismiss_flags(_me(), post_id)
+    moderation.dismiss_flags(signed_in(), post_id)
     flash("Flags dismissed: the post stays as it is.", "success")
     return redirect(url_for("stream.moderation_queue"))
 
@@ -360,7 +357,7 @@ def dismiss_flags(post_id: int):
 @bp.get("/moderation")
 @login_required
 def moderation_queue():
-    me = _me()
+    me = signed_in()
     args = load(ModerationArgs(), request.args.to_dict())
     items, nxt = moderation.moderation_queue(me, args["status"], args["cursor"], args["limit"])
     return render_template("stream/moderation.html", items=items, status=args["status"], next_cursor=nxt)
@@ -370,4 +367,4 @@ def moderation_queue():
 @login_required
 def show_post(post_id: int):
     """A post where it lives: its thread's page, at the post."""
-    return redirect(_in_thread(perm.access_post(_me(), post_id)))
+    return redirect(_in_thread(perm.access_post(signed_in(), post_id)))
