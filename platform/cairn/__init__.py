@@ -77,5 +77,6 @@ def _register_blueprints(app: Flask) -> None:
 
     web.init_app(app)
     for module in (auth_views, stream_views, notification_views, kb_views, curation_views, candidate_views,
-                   search_views, gaps_views, auth_api, stream_api, kb_api, curation_api, candidate_api, search_api, gaps_api, meta_api, admin):
+                   search_views, gaps_views, auth_api, stream_api, kb_api, curation_api, candidate_api, search_api,
+                   gaps_api, meta_api, admin):
         app.register_blueprint(module.bp)

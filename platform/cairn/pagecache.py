@@ -20,7 +20,7 @@ A hit is served before the user is loaded, from the session alone, so it costs n
 
 The page holds the session's CSRF token as it was signed when the page was rendered (tokens do not
 expire: WTF_CSRF_TIME_LIMIT is None), which is why pages are kept per session, not per user.
-A browser that accepts gzip gets the page compressed once, when it was kept (157 kB -> ~12 kB).
+A browser that accepts gzip gets the page compressed once, when it was kept (157 kB -> ~8 kB).
 
 Where the version lives: a Redis key with ``redis_url`` (any number of processes and hosts), read
 through Redis's client-side caching, so a hit asks Redis nothing (``RedisVersion``); else a file in
